@@ -1,0 +1,220 @@
+//! The storage port. Features reach persistence only through these repository traits, whose
+//! methods say what the product needs ("spend one prompt if any is left"), never how an engine
+//! does it. Two adapters implement every trait: MongoDB (production, `MONGO_URI`) and bundled
+//! SQLite (the zero-setup default). `tests/store_conformance.rs` holds both to the same contract.
+
+mod mongo;
+mod sqlite;
+
+pub use mongo::MongoStore;
+pub use sqlite::SqliteStore;
+
+use crate::model::{Id, Role, Speaker};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// Errors of the storage layer. Mapped to HTTP once, at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key (named) already exists.
+    #[error("duplicate value for unique field `{0}`")]
+    Duplicate(&'static str),
+    /// The engine cannot be reached or did not answer in time: the request may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back into its type.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// Anything else the engine reported.
+    #[error("storage error: {0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A fresh document id, the same shape on every engine.
+pub fn new_id() -> Id {
+    Id::parse(&mongodb::bson::oid::ObjectId::new().to_hex()).expect("an ObjectId is 24 hex digits")
+}
+
+/// Timestamps are stored at millisecond precision on every engine (BSON dates are milliseconds).
+pub fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserRecord {
+    pub id: Id,
+    /// Trimmed and lower-cased; unique.
+    pub email: String,
+    pub role: Role,
+    /// PHC string (argon2id).
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    /// Stores a new account; `Duplicate("email")` when the email is taken.
+    async fn insert(&self, user: NewUser) -> StoreResult<UserRecord>;
+    async fn find_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn find_by_id(&self, id: &Id) -> StoreResult<Option<UserRecord>>;
+    /// Removes the account; returns whether it existed.
+    async fn delete(&self, id: &Id) -> StoreResult<bool>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionStatus {
+    InProgress,
+    Completed,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::InProgress => "in_progress",
+            SessionStatus::Completed => "completed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> StoreResult<Self> {
+        match raw {
+            "in_progress" => Ok(SessionStatus::InProgress),
+            "completed" => Ok(SessionStatus::Completed),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown session status `{other}`"
+            ))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionRecord {
+    pub id: Id,
+    pub candidate_id: Id,
+    pub template_id: Id,
+    pub status: SessionStatus,
+    pub prompt_budget: u32,
+    pub used_prompts: u32,
+    pub started_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub candidate_id: Id,
+    pub template_id: Id,
+    pub prompt_budget: u32,
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// What happened to a request to spend one prompt.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SpendOutcome {
+    /// One prompt was spent; the session as it is now.
+    Spent(SessionRecord),
+    /// Every prompt of the budget is already used: nothing changed.
+    BudgetExhausted,
+    /// The session has ended: nothing changed.
+    NotActive,
+    NotFound,
+}
+
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    async fn insert(&self, session: NewSession) -> StoreResult<SessionRecord>;
+    async fn find(&self, id: &Id) -> StoreResult<Option<SessionRecord>>;
+    /// Spends one prompt of an in-progress session if any is left, as one atomic conditional update:
+    /// under any number of concurrent callers at most `prompt_budget` prompts are ever spent.
+    async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome>;
+    /// Ends an in-progress session; `None` when it does not exist or had already ended
+    /// (only the first caller wins).
+    async fn complete(
+        &self,
+        id: &Id,
+        ended_at: DateTime<Utc>,
+    ) -> StoreResult<Option<SessionRecord>>;
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatMessage {
+    pub id: Id,
+    pub session_id: Id,
+    pub timestamp: DateTime<Utc>,
+    pub speaker: Speaker,
+    pub message: String,
+}
+
+#[async_trait]
+pub trait ChatRepo: Send + Sync {
+    async fn append(
+        &self,
+        session_id: &Id,
+        speaker: Speaker,
+        message: &str,
+    ) -> StoreResult<ChatMessage>;
+    /// The session's messages, oldest first (at most `limit`, the newest ones).
+    async fn history(&self, session_id: &Id, limit: u32) -> StoreResult<Vec<ChatMessage>>;
+}
+
+/// Health of the engine behind the repositories.
+#[async_trait]
+pub trait Health: Send + Sync {
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Every repository, behind one handle that features receive through application state.
+#[derive(Clone)]
+pub struct Store {
+    pub engine: &'static str,
+    pub users: Arc<dyn UserRepo>,
+    pub sessions: Arc<dyn SessionRepo>,
+    pub chat: Arc<dyn ChatRepo>,
+    pub health: Arc<dyn Health>,
+}
+
+impl Store {
+    fn from_engine<E>(engine: &'static str, adapter: E) -> Self
+    where
+        E: UserRepo + SessionRepo + ChatRepo + Health + 'static,
+    {
+        let adapter = Arc::new(adapter);
+        Store {
+            engine,
+            users: adapter.clone(),
+            sessions: adapter.clone(),
+            chat: adapter.clone(),
+            health: adapter,
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite database `assess.db` in `data_dir`, applying migrations.
+    pub async fn sqlite(data_dir: &std::path::Path) -> StoreResult<Self> {
+        Ok(Self::from_engine(
+            "sqlite",
+            SqliteStore::open(data_dir).await?,
+        ))
+    }
+
+    /// Connects to MongoDB and creates the unique indexes.
+    pub async fn mongo(uri: &str, db_name: &str) -> StoreResult<Self> {
+        Ok(Self::from_engine(
+            "mongodb",
+            MongoStore::connect(uri, db_name).await?,
+        ))
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.health.ping().await
+    }
+}

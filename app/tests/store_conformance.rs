@@ -1,0 +1,375 @@
+//! One contract, every engine: each test runs against SQLite always and against MongoDB when
+//! `TEST_MONGO_URI` is set (a fresh database per test, dropped afterwards).
+
+use app::backend::store::{
+    NewSession, NewUser, SessionStatus, SpendOutcome, Store, StoreError, new_id, now,
+};
+use app::model::{Id, Role, Speaker};
+use std::collections::HashSet;
+
+enum Engine {
+    Sqlite(tempfile::TempDir),
+    Mongo { uri: String, db: String },
+}
+
+impl Engine {
+    fn all() -> Vec<Engine> {
+        let mut engines = vec![Engine::Sqlite(tempfile::tempdir().expect("temp dir"))];
+        if let Some(uri) = std::env::var("TEST_MONGO_URI")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            engines.push(Engine::Mongo {
+                uri,
+                db: format!("assess_test_{}", new_id()),
+            });
+        }
+        engines
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::Sqlite(_) => "sqlite",
+            Engine::Mongo { .. } => "mongodb",
+        }
+    }
+
+    /// Opens the engine's store; opening again on the same engine is a restart.
+    async fn open(&self) -> Store {
+        let store = match self {
+            Engine::Sqlite(dir) => Store::sqlite(dir.path()).await,
+            Engine::Mongo { uri, db } => Store::mongo(uri, db).await,
+        };
+        store.unwrap_or_else(|e| panic!("{}: cannot open store: {e}", self.name()))
+    }
+
+    async fn cleanup(self) {
+        if let Engine::Mongo { uri, db } = self {
+            let client = mongodb::Client::with_uri_str(&uri)
+                .await
+                .expect("mongo client");
+            client
+                .database(&db)
+                .drop()
+                .await
+                .expect("drop test database");
+        }
+    }
+}
+
+fn user(email: &str, role: Role) -> NewUser {
+    NewUser {
+        email: email.to_owned(),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+    }
+}
+
+fn session(budget: u32) -> NewSession {
+    NewSession {
+        candidate_id: new_id(),
+        template_id: new_id(),
+        prompt_budget: budget,
+        deadline: None,
+    }
+}
+
+#[tokio::test]
+async fn users_are_stored_found_and_deleted() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let ada = store
+            .users
+            .insert(user("ada@example.com", Role::Recruiter))
+            .await
+            .expect(name);
+        assert_eq!(ada.role, Role::Recruiter, "{name}");
+
+        let by_email = store
+            .users
+            .find_by_email("ada@example.com")
+            .await
+            .expect(name);
+        assert_eq!(by_email.as_ref(), Some(&ada), "{name}");
+        let by_id = store.users.find_by_id(&ada.id).await.expect(name);
+        assert_eq!(by_id.as_ref(), Some(&ada), "{name}");
+        assert_eq!(
+            store
+                .users
+                .find_by_email("nobody@example.com")
+                .await
+                .expect(name),
+            None,
+            "{name}"
+        );
+        assert_eq!(
+            store.users.find_by_id(&new_id()).await.expect(name),
+            None,
+            "{name}"
+        );
+
+        assert!(store.users.delete(&ada.id).await.expect(name), "{name}");
+        assert!(
+            !store.users.delete(&ada.id).await.expect(name),
+            "{name}: second delete"
+        );
+        assert_eq!(
+            store.users.find_by_id(&ada.id).await.expect(name),
+            None,
+            "{name}"
+        );
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_email_is_refused() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        store
+            .users
+            .insert(user("grace@example.com", Role::Candidate))
+            .await
+            .expect(name);
+        // The same email is refused whatever the role.
+        let err = store
+            .users
+            .insert(user("grace@example.com", Role::Recruiter))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Duplicate("email")),
+            "{name}: {err}"
+        );
+        store
+            .users
+            .insert(user("grace2@example.com", Role::Candidate))
+            .await
+            .expect(name);
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_registrations_of_one_email_store_exactly_one() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let attempts: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .users
+                        .insert(user("race@example.com", Role::Candidate))
+                        .await
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for attempt in attempts {
+            match attempt.await.expect("task") {
+                Ok(_) => created += 1,
+                Err(StoreError::Duplicate("email")) => {}
+                Err(other) => panic!("{name}: unexpected error {other}"),
+            }
+        }
+        assert_eq!(created, 1, "{name}");
+        engine.cleanup().await;
+    }
+}
+
+/// Spends from 20 concurrent callers and returns how many spends succeeded.
+async fn spend_concurrently(store: &Store, id: &Id, callers: usize) -> (usize, usize) {
+    let tasks: Vec<_> = (0..callers)
+        .map(|_| {
+            let store = store.clone();
+            let id = id.clone();
+            tokio::spawn(async move { store.sessions.spend_prompt(&id).await })
+        })
+        .collect();
+    let (mut spent, mut exhausted) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task").expect("spend") {
+            SpendOutcome::Spent(_) => spent += 1,
+            SpendOutcome::BudgetExhausted => exhausted += 1,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    (spent, exhausted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_guarded_spend_applies_exactly_budget_times_under_20_concurrent_callers() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        for budget in [0_u32, 1, 5, 7] {
+            let s = store.sessions.insert(session(budget)).await.expect(name);
+            let (spent, exhausted) = spend_concurrently(&store, &s.id, 20).await;
+            assert_eq!(spent, budget as usize, "{name}: budget {budget}");
+            assert_eq!(exhausted, 20 - budget as usize, "{name}: budget {budget}");
+            let after = store
+                .sessions
+                .find(&s.id)
+                .await
+                .expect(name)
+                .expect("session exists");
+            assert_eq!(
+                after.used_prompts, budget,
+                "{name}: stored count for budget {budget}"
+            );
+        }
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn spending_reports_each_reason_it_did_not_happen() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let s = store.sessions.insert(session(3)).await.expect(name);
+        assert_eq!(s.status, SessionStatus::InProgress, "{name}");
+        match store.sessions.spend_prompt(&s.id).await.expect(name) {
+            SpendOutcome::Spent(now) => {
+                assert_eq!((now.used_prompts, now.prompt_budget), (1, 3), "{name}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        assert_eq!(
+            store.sessions.spend_prompt(&new_id()).await.expect(name),
+            SpendOutcome::NotFound,
+            "{name}"
+        );
+
+        let ended_at = now();
+        let ended = store
+            .sessions
+            .complete(&s.id, ended_at)
+            .await
+            .expect(name)
+            .expect("first completion wins");
+        assert_eq!(ended.status, SessionStatus::Completed, "{name}");
+        assert_eq!(ended.ended_at, Some(ended_at), "{name}");
+        assert_eq!(
+            store.sessions.complete(&s.id, now()).await.expect(name),
+            None,
+            "{name}: second completion"
+        );
+        assert_eq!(
+            store.sessions.spend_prompt(&s.id).await.expect(name),
+            SpendOutcome::NotActive,
+            "{name}"
+        );
+        let stored = store
+            .sessions
+            .find(&s.id)
+            .await
+            .expect(name)
+            .expect("session");
+        assert_eq!(
+            stored.used_prompts, 1,
+            "{name}: nothing spent after the end"
+        );
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn chat_history_is_per_session_in_order_and_limited_to_the_newest() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let (a, b) = (new_id(), new_id());
+        let lines = ["Hello", "How long do I have?", "45 minutes.", "Thanks"];
+        for (i, line) in lines.iter().enumerate() {
+            let speaker = if i % 2 == 0 {
+                Speaker::Candidate
+            } else {
+                Speaker::Interviewer
+            };
+            store.chat.append(&a, speaker, line).await.expect(name);
+        }
+        store
+            .chat
+            .append(&b, Speaker::System, "Session started")
+            .await
+            .expect(name);
+
+        let history = store.chat.history(&a, 100).await.expect(name);
+        let texts: Vec<_> = history.iter().map(|m| m.message.as_str()).collect();
+        assert_eq!(texts, lines, "{name}");
+        assert!(
+            history.iter().all(|m| m.session_id == a),
+            "{name}: room isolation"
+        );
+        let ids: HashSet<_> = history.iter().map(|m| m.id.clone()).collect();
+        assert_eq!(ids.len(), lines.len(), "{name}: ids are unique");
+
+        let newest = store.chat.history(&a, 2).await.expect(name);
+        let texts: Vec<_> = newest.iter().map(|m| m.message.as_str()).collect();
+        assert_eq!(texts, ["45 minutes.", "Thanks"], "{name}");
+        assert_eq!(
+            store.chat.history(&b, 100).await.expect(name).len(),
+            1,
+            "{name}"
+        );
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let (user_id, session_id) = {
+            let store = engine.open().await;
+            let u = store
+                .users
+                .insert(user("linus@example.com", Role::Candidate))
+                .await
+                .expect(name);
+            let s = store.sessions.insert(session(4)).await.expect(name);
+            store.sessions.spend_prompt(&s.id).await.expect(name);
+            store
+                .chat
+                .append(&s.id, Speaker::Candidate, "still here?")
+                .await
+                .expect(name);
+            (u.id, s.id)
+        };
+        let store = engine.open().await;
+        store.ping().await.expect(name);
+        let u = store
+            .users
+            .find_by_id(&user_id)
+            .await
+            .expect(name)
+            .expect("user after restart");
+        assert_eq!(u.email, "linus@example.com", "{name}");
+        let s = store
+            .sessions
+            .find(&session_id)
+            .await
+            .expect(name)
+            .expect("session after restart");
+        assert_eq!((s.used_prompts, s.prompt_budget), (1, 4), "{name}");
+        let chat = store.chat.history(&session_id, 10).await.expect(name);
+        assert_eq!(chat.len(), 1, "{name}");
+        assert_eq!(chat[0].message, "still here?", "{name}");
+        // The unique index is still enforced after a restart.
+        let err = store
+            .users
+            .insert(user("linus@example.com", Role::Recruiter))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Duplicate("email")),
+            "{name}: {err}"
+        );
+        engine.cleanup().await;
+    }
+}

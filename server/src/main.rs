@@ -1,0 +1,51 @@
+use app::backend::AppState;
+use app::backend::config::Config;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is normal; a malformed one is worth saying.
+    if let Err(err) = dotenvy::dotenv()
+        && !err.not_found()
+    {
+        eprintln!("warning: ignoring .env: {err}");
+    }
+    server::telemetry::init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let (config, warnings) = Config::from_env().map_err(|e| format!("configuration error: {e}"))?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    let mut leptos_options = leptos::config::get_configuration(None)
+        .map_err(|e| format!("configuration error (LEPTOS_*): {e}"))?
+        .leptos_options;
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = "assess".into();
+    }
+    leptos_options.site_addr = config.site_addr;
+    let addr = config.site_addr;
+
+    let state = AppState::open(config, leptos_options)
+        .await
+        .map_err(|e| format!("cannot open the store: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;
+    tracing::info!(%addr, store = state.store.engine, "listening on http://{addr}");
+
+    axum::serve(listener, server::router(state))
+        .with_graceful_shutdown(server::shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}

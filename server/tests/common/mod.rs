@@ -1,0 +1,71 @@
+//! `spawn_app()`: the whole server on a random port with a fresh SQLite store, and a real HTTP
+//! client. Every test gets its own, so tests are independent.
+#![allow(dead_code)]
+
+use app::backend::AppState;
+use app::backend::config::Config;
+use leptos::config::LeptosOptions;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the app after letting the test adjust its state (e.g. swap a repository for a faulty one).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut AppState)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("DATA_DIR", data_dir.path().display().to_string()),
+        (
+            "SECRET_KEY",
+            "test-secret-key-that-is-long-enough-0123456789".to_owned(),
+        ),
+    ]);
+    let (config, _) = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+    let options = LeptosOptions::builder()
+        .output_name("assess")
+        .site_root("target/site")
+        .build();
+    let mut state = AppState::open(config, options).await.expect("open store");
+    adjust(&mut state);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let router = server::router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        addr,
+        client,
+        state,
+        _data_dir: data_dir,
+    }
+}
