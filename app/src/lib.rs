@@ -1,6 +1,8 @@
 //! The product's shared crate: types and UI components compiled for both the server (feature
 //! `ssr`) and the browser (feature `hydrate`), plus server-only code under [`backend`].
 
+pub mod account;
+pub mod error;
 pub mod model;
 pub mod ui;
 

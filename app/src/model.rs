@@ -71,6 +71,72 @@ impl Role {
             _ => None,
         }
     }
+
+    /// Capitalised, for headings and buttons.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Candidate => "Candidate",
+            Role::Recruiter => "Recruiter",
+        }
+    }
+
+    /// The page a user of this role lands on after signing in.
+    pub fn home_path(self) -> &'static str {
+        match self {
+            Role::Candidate => "/candidate",
+            Role::Recruiter => "/recruiter",
+        }
+    }
+}
+
+/// An account as clients see it: never the password hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: Id,
+    pub email: String,
+    pub role: Role,
+}
+
+pub const EMAIL_MAX_LEN: usize = 254;
+pub const PASSWORD_MIN_LEN: usize = 8;
+pub const PASSWORD_MAX_LEN: usize = 128;
+
+/// Trims and lower-cases an email address and checks its shape. The error names the problem in
+/// words fit for a form and the API alike.
+pub fn normalize_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err("email: an email address is required".into());
+    }
+    if email.len() > EMAIL_MAX_LEN {
+        return Err(format!("email: must be at most {EMAIL_MAX_LEN} characters"));
+    }
+    // The crate follows RFC 5322; we also demand a dot in the domain, as deliverable addresses have.
+    let valid = email_address::EmailAddress::is_valid(&email)
+        && email.rsplit_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
+        });
+    if valid {
+        Ok(email)
+    } else {
+        Err("email: not a valid email address".into())
+    }
+}
+
+/// Length limits on a password, counted in characters (not bytes).
+pub fn check_password(password: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < PASSWORD_MIN_LEN {
+        Err(format!(
+            "password: must be at least {PASSWORD_MIN_LEN} characters"
+        ))
+    } else if chars > PASSWORD_MAX_LEN {
+        Err(format!(
+            "password: must be at most {PASSWORD_MAX_LEN} characters"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 impl fmt::Display for Role {
@@ -123,6 +189,45 @@ mod tests {
         assert_eq!(Id::parse("zz a1b2c3d4e5f60718293a4b"), Err(MalformedId));
         assert_eq!(Id::parse("65a1b2c3d4e5f60718293a4g"), Err(MalformedId));
         assert!(serde_json::from_str::<Id>("\"not-an-id\"").is_err());
+    }
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(
+            normalize_email("  Ada@Example.COM ").as_deref(),
+            Ok("ada@example.com")
+        );
+        for bad in [
+            "",
+            "   ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+        ] {
+            let err = normalize_email(bad).unwrap_err();
+            assert!(err.starts_with("email: "), "{bad:?} gave {err}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(normalize_email(&long).unwrap_err().contains("at most 254"));
+    }
+
+    #[test]
+    fn password_length_is_counted_in_characters() {
+        assert!(
+            check_password("1234567")
+                .unwrap_err()
+                .contains("at least 8")
+        );
+        assert!(check_password("12345678").is_ok());
+        assert!(check_password(&"é".repeat(128)).is_ok());
+        assert!(
+            check_password(&"x".repeat(129))
+                .unwrap_err()
+                .contains("at most 128")
+        );
     }
 
     #[test]

@@ -1,15 +1,21 @@
 //! The axum application: operational endpoints, the Leptos pages and server functions, and the
 //! middleware around them. `main.rs` only loads configuration and serves this router.
 
+pub mod api;
 pub mod health;
 pub mod telemetry;
 
 use app::backend::AppState;
+use app::backend::auth::web::same_origin_guard;
 use app::ui::{App, shell};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::http::{HeaderName, StatusCode};
+use axum::middleware;
 use axum::routing::get;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use std::net::SocketAddr;
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -19,6 +25,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// How long any request may take before the server answers 408 on its behalf.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest request body any endpoint accepts.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -33,12 +42,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .nest("/api/v1", api::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        // Cookie-authenticated state changes must come from our own pages (CSRF).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_guard,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -55,6 +71,12 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// The router as a service that records each connection's peer address (used by login
+/// throttling).
+pub fn app_service(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 /// Resolves on SIGTERM or Ctrl-C, so in-flight requests can finish before the process exits.

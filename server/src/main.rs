@@ -42,7 +42,7 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;
     tracing::info!(%addr, store = state.store.engine, "listening on http://{addr}");
 
-    axum::serve(listener, server::router(state))
+    axum::serve(listener, server::app_service(state))
         .with_graceful_shutdown(server::shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;

@@ -1,10 +1,14 @@
 //! The web UI: the HTML shell rendered by the server and the routed application hydrated in the
 //! browser.
 
+mod account;
+mod dashboards;
 mod errors;
 mod home;
 mod layout;
 
+use account::{LoginPage, Session, SignupPage};
+use dashboards::{CandidateHome, RecruiterHome};
 use errors::{ErrorPanel, NotFound};
 use home::HomePage;
 use layout::{Footer, Header};
@@ -38,6 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    Session::provide();
     // Effects run only in the browser: this marks the document once the WASM has taken over,
     // which end-to-end tests (and styles for no-JS fallbacks) rely on.
     Effect::new(|_| {
@@ -57,6 +62,10 @@ pub fn App() -> impl IntoView {
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=StaticSegment("") view=HomePage />
+                        <Route path=StaticSegment("login") view=LoginPage />
+                        <Route path=StaticSegment("signup") view=SignupPage />
+                        <Route path=StaticSegment("candidate") view=CandidateHome />
+                        <Route path=StaticSegment("recruiter") view=RecruiterHome />
                     </Routes>
                 </ErrorBoundary>
             </main>

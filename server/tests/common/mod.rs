@@ -55,8 +55,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut AppState)) -> TestApp {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    let router = server::router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    let service = server::app_service(state.clone());
+    tokio::spawn(async move { axum::serve(listener, service).await.expect("serve") });
 
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -67,5 +67,61 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut AppState)) -> TestApp {
         client,
         state,
         _data_dir: data_dir,
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers an account of `role` ("candidate" or "recruiter") with [`PASSWORD`].
+    pub async fn register(&self, role: &str, email: &str) -> serde_json::Value {
+        let response = self
+            .post_json(
+                &format!("/api/v1/auth/{role}/register"),
+                &serde_json::json!({ "email": email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "registering {email}");
+        response.json().await.expect("json")
+    }
+
+    /// Logs in through the REST API and returns the access token.
+    pub async fn token(&self, role: &str, email: &str) -> String {
+        let response = self
+            .post_form(
+                &format!("/api/v1/auth/{role}/login"),
+                &[("username", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "logging in {email}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 }

@@ -1,0 +1,106 @@
+//! Server functions for accounts: what the web UI calls. Each delegates to the same service
+//! (`backend::auth`) as the REST API, then manages the HttpOnly session cookie.
+
+use crate::error::ApiError;
+use crate::model::{Role, UserView};
+use leptos::prelude::*;
+
+/// Where to go after logging in: a local path only (never another site, never `//host`).
+pub fn safe_next(next: Option<&str>) -> Option<&str> {
+    next.filter(|path| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.starts_with("/\\")
+            && path.len() <= 512
+            && !path.chars().any(char::is_control)
+    })
+}
+
+/// The signed-in user, or `None` when signed out (an expired or revoked session counts as
+/// signed out, and its cookie is removed).
+#[server(endpoint = "account/me")]
+pub async fn current_user() -> Result<Option<UserView>, ApiError> {
+    use crate::backend::auth::{view, web};
+    use crate::backend::{error::AppError, server_fn_context};
+    let (state, parts) = server_fn_context()?;
+    match web::optional_user(&state, &parts.headers).await {
+        Ok(user) => Ok(user.as_ref().map(view)),
+        Err(AppError::Unauthorized) => {
+            expect_context::<leptos_axum::ResponseOptions>().append_header(
+                axum::http::header::SET_COOKIE,
+                web::clear_session_cookie(&state, &parts.headers),
+            );
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Creates an account, then sends the browser to the log-in page of its role.
+#[server(endpoint = "account/sign-up")]
+pub async fn sign_up(role: Role, email: String, password: String) -> Result<UserView, ApiError> {
+    use crate::backend::{auth, server_fn_context};
+    let (state, _) = server_fn_context()?;
+    let user = auth::register(&state, role, &email, &password).await?;
+    leptos_axum::redirect(&format!("/login?role={role}&registered=1"));
+    Ok(user)
+}
+
+/// Checks credentials, sets the session cookie and sends the browser on to `next` (or the
+/// role's home page).
+#[server(endpoint = "account/log-in")]
+pub async fn log_in(
+    role: Role,
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<UserView, ApiError> {
+    use crate::backend::auth::{self, web};
+    use crate::backend::server_fn_context;
+    let (state, parts) = server_fn_context()?;
+    let logged_in = auth::login(&state, role, &email, &password, web::client_ip(&parts)).await?;
+    expect_context::<leptos_axum::ResponseOptions>().append_header(
+        axum::http::header::SET_COOKIE,
+        web::session_cookie(
+            &state,
+            &parts.headers,
+            &logged_in.access_token,
+            logged_in.expires_in,
+        ),
+    );
+    leptos_axum::redirect(safe_next(next.as_deref()).unwrap_or(role.home_path()));
+    Ok(logged_in.user)
+}
+
+/// Removes the session cookie and sends the browser home.
+#[server(endpoint = "account/log-out")]
+pub async fn log_out() -> Result<(), ApiError> {
+    use crate::backend::{auth::web, server_fn_context};
+    let (state, parts) = server_fn_context()?;
+    expect_context::<leptos_axum::ResponseOptions>().append_header(
+        axum::http::header::SET_COOKIE,
+        web::clear_session_cookie(&state, &parts.headers),
+    );
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_must_be_a_local_path() {
+        assert_eq!(safe_next(Some("/recruiter?x=1")), Some("/recruiter?x=1"));
+        for bad in [
+            "https://evil.test",
+            "//evil.test",
+            "/\\evil.test",
+            "recruiter",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(safe_next(None), None);
+    }
+}

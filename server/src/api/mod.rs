@@ -1,0 +1,14 @@
+//! The REST API under `/api/v1`: the seed backend's contract, served by the same services as the
+//! web UI's server functions. Handlers only translate HTTP to service calls and back.
+
+mod auth;
+
+use app::backend::AppState;
+use app::backend::error::AppError;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(auth::routes())
+        .fallback(|| async { AppError::NotFound("Not Found".into()) })
+}
