@@ -16,6 +16,20 @@ pub fn safe_next(next: Option<&str>) -> Option<&str> {
     })
 }
 
+/// Sends a plain (no-JavaScript) form submission on to `path` with a 302. The hydrated app
+/// navigates by itself once it has the result, so it gets no redirect.
+#[cfg(feature = "ssr")]
+fn redirect_plain_form(parts: &axum::http::request::Parts, path: &str) {
+    let wants_html = parts
+        .headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        leptos_axum::redirect(path);
+    }
+}
+
 /// The signed-in user, or `None` when signed out (an expired or revoked session counts as
 /// signed out, and its cookie is removed).
 #[server(endpoint = "account/me")]
@@ -40,9 +54,9 @@ pub async fn current_user() -> Result<Option<UserView>, ApiError> {
 #[server(endpoint = "account/sign-up")]
 pub async fn sign_up(role: Role, email: String, password: String) -> Result<UserView, ApiError> {
     use crate::backend::{auth, server_fn_context};
-    let (state, _) = server_fn_context()?;
+    let (state, parts) = server_fn_context()?;
     let user = auth::register(&state, role, &email, &password).await?;
-    leptos_axum::redirect(&format!("/login?role={role}&registered=1"));
+    redirect_plain_form(&parts, &format!("/login?role={role}&registered=1"));
     Ok(user)
 }
 
@@ -68,7 +82,10 @@ pub async fn log_in(
             logged_in.expires_in,
         ),
     );
-    leptos_axum::redirect(safe_next(next.as_deref()).unwrap_or(role.home_path()));
+    redirect_plain_form(
+        &parts,
+        safe_next(next.as_deref()).unwrap_or(role.home_path()),
+    );
     Ok(logged_in.user)
 }
 
@@ -81,7 +98,7 @@ pub async fn log_out() -> Result<(), ApiError> {
         axum::http::header::SET_COOKIE,
         web::clear_session_cookie(&state, &parts.headers),
     );
-    leptos_axum::redirect("/");
+    redirect_plain_form(&parts, "/");
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use app::backend::auth::token::Claims;
 use app::model::{Id, Role};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{PASSWORD, TestApp, spawn_app};
+use common::{PASSWORD, TestApp, spawn_app, spawn_app_configured};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
@@ -549,4 +549,47 @@ async fn private_pages_redirect_signed_out_visitors_and_refuse_the_other_role() 
         .unwrap();
     assert_eq!(page.status(), 403);
     assert!(page.text().await.unwrap().contains("Not allowed"));
+}
+
+#[tokio::test]
+async fn a_separate_frontend_origin_gets_cors_csrf_clearance_and_secure_cookies() {
+    const UI: &str = "https://ui.example.com";
+    let app = spawn_app_configured(&[("FRONTEND_URL", UI)], |_| {}).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/auth/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight(UI).await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], UI);
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    app.register("candidate", "ui@example.com").await;
+    let response = app
+        .client
+        .post(app.url("/api/account/log-in"))
+        .header("origin", UI)
+        .form(&[
+            ("role", "candidate"),
+            ("email", "ui@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "the configured origin passes the CSRF check"
+    );
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(set_cookie.contains("Secure"), "{set_cookie}");
 }

@@ -56,3 +56,13 @@ pub fn server_fn_context() -> Result<(AppState, Parts), AppError> {
     })?;
     Ok((state, parts))
 }
+
+/// Inside a server function: runs one of the request extractors (e.g.
+/// [`auth::web::CandidateUser`]) on the request being served, keeping its status-carrying error.
+pub async fn server_fn_extract<T>() -> Result<T, AppError>
+where
+    T: axum::extract::FromRequestParts<AppState, Rejection = AppError>,
+{
+    let (state, mut parts) = server_fn_context()?;
+    T::from_request_parts(&mut parts, &state).await
+}

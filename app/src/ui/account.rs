@@ -7,39 +7,46 @@ use leptos::prelude::*;
 use leptos::server::ServerAction;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Redirect};
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
-/// The signed-in user for the whole app, refreshed after every log-in and log-out.
+/// The signed-in user for the whole app. The server resolves it before sending a page (so private
+/// pages get real 302/403 answers and a reload keeps the session); afterwards, log-in and log-out
+/// results in the browser replace it directly, without another round trip.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub user: Resource<Result<Option<UserView>, ApiError>>,
-    pub log_in: ServerAction<LogIn>,
-    pub log_out: ServerAction<LogOut>,
+    /// Set by the latest log-in or log-out in this tab; wins over `user`.
+    changed: RwSignal<Option<Option<UserView>>>,
 }
 
 impl Session {
     pub fn provide() -> Self {
-        let log_in = ServerAction::<LogIn>::new();
-        let log_out = ServerAction::<LogOut>::new();
-        // Blocking: the server knows who is signed in before it sends any HTML, so a private page
-        // can redirect (302) or refuse (403) with a real status.
-        let user = Resource::new_blocking(
-            move || (log_in.version().get(), log_out.version().get()),
-            |_| current_user(),
-        );
-        let session = Session {
-            user,
-            log_in,
-            log_out,
-        };
+        // Blocking: the server knows who is signed in before it sends any HTML.
+        let user = Resource::new_blocking(|| (), |_| current_user());
+        let changed = RwSignal::new(None);
+        let session = Session { user, changed };
         provide_context(session);
         session
     }
 
+    /// Records the outcome of a log-in (`Some(user)`) or log-out (`None`) in this tab.
+    pub fn set(&self, user: Option<UserView>) {
+        self.changed.set(Some(user));
+    }
+
+    /// Who is signed in: `None` while still unknown, `Some(Err)` when the server could not say.
+    pub fn state(&self) -> Option<Result<Option<UserView>, ApiError>> {
+        match self.changed.get() {
+            Some(user) => Some(Ok(user)),
+            None => self.user.get(),
+        }
+    }
+
     /// The signed-in user as far as it is known now (`None` while loading or signed out).
     pub fn signed_in(&self) -> Option<UserView> {
-        self.user.get().and_then(Result::ok).flatten()
+        self.state().and_then(Result::ok).flatten()
     }
 }
 
@@ -72,8 +79,7 @@ pub fn RequireRole(role: Role, children: ChildrenFn) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || {
                 session
-                    .user
-                    .get()
+                    .state()
                     .map(|result| match result {
                         Ok(Some(user)) if user.role == role => {
                             children.with_value(|children| children()).into_any()
@@ -131,6 +137,14 @@ pub fn NotAllowed(needed: Role, actual: Role) -> impl IntoView {
 #[component]
 pub fn AccountMenu() -> impl IntoView {
     let session = use_session();
+    let log_out = ServerAction::<LogOut>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = log_out.value().get() {
+            session.set(None);
+            navigate("/", NavigateOptions::default());
+        }
+    });
     view! {
         <Transition fallback=|| ()>
             {move || match session.signed_in() {
@@ -141,7 +155,7 @@ pub fn AccountMenu() -> impl IntoView {
                             " "
                             {user.email.clone()}
                         </span>
-                        <ActionForm action=session.log_out attr:class="inline">
+                        <ActionForm action=log_out attr:class="inline">
                             <button type="submit" class="button secondary">"Log out"</button>
                         </ActionForm>
                     </div>
@@ -269,12 +283,12 @@ fn server_error<T>(latest: Option<Result<T, ApiError>>, field: Option<&str>) -> 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = use_session();
+    let action = ServerAction::<LogIn>::new();
     let query = use_query_map();
     let role = RwSignal::new(role_from_query(query.read_untracked().get("role")));
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
-    let action = session.log_in;
 
     let email_error = Signal::derive(move || {
         if !submitted.get() {
@@ -293,6 +307,15 @@ pub fn LoginPage() -> impl IntoView {
             .get("next")
             .filter(|next| safe_next(Some(next)).is_some())
     };
+
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(user)) = action.value().get() {
+            let target = next().unwrap_or_else(|| user.role.home_path().to_owned());
+            session.set(Some(user));
+            navigate(&target, NavigateOptions::default());
+        }
+    });
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -357,6 +380,16 @@ pub fn SignupPage() -> impl IntoView {
         local.or_else(|| server_error(action.value().get(), Some("password")))
     });
     let form_error = move || server_error(action.value().get(), None);
+
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(user)) = action.value().get() {
+            navigate(
+                &format!("/login?role={}&registered=1", user.role),
+                NavigateOptions::default(),
+            );
+        }
+    });
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

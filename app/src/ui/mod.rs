@@ -15,7 +15,7 @@ use layout::{Footer, Header};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -27,6 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath d='M8 1l7 7-7 7-7-7z' fill='%233b5bdb'/%3E%3C/svg%3E" />
                 <meta name="description" content="AI-fair technical assessments: an AI assistant that is allowed, metered and policed." />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
@@ -36,6 +37,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The skip link moves keyboard focus to the page content (the router would only scroll).
+fn focus_main(ev: leptos::ev::MouseEvent) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(main) = document()
+        .get_element_by_id("main")
+        .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+    {
+        ev.prevent_default();
+        let _ = main.focus();
     }
 }
 
@@ -56,7 +69,7 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "Assess".to_owned() } else { format!("{page} · Assess") }
         } />
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main" on:click=focus_main>"Skip to content"</a>
             <Header />
             <main id="main" tabindex="-1">
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
@@ -64,8 +77,10 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=HomePage />
                         <Route path=StaticSegment("login") view=LoginPage />
                         <Route path=StaticSegment("signup") view=SignupPage />
-                        <Route path=StaticSegment("candidate") view=CandidateHome />
-                        <Route path=StaticSegment("recruiter") view=RecruiterHome />
+                        // Private pages render completely before the first byte, so their
+                        // status (302 to log in, 403 for the other role) is always right.
+                        <Route path=StaticSegment("candidate") view=CandidateHome ssr=SsrMode::Async />
+                        <Route path=StaticSegment("recruiter") view=RecruiterHome ssr=SsrMode::Async />
                     </Routes>
                 </ErrorBoundary>
             </main>

@@ -35,14 +35,23 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app after letting the test adjust its state (e.g. swap a repository for a faulty one).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut AppState)) -> TestApp {
+    spawn_app_configured(&[], adjust).await
+}
+
+/// Spawns the app with extra environment variables (on top of a test key and data dir).
+pub async fn spawn_app_configured(
+    env: &[(&'static str, &str)],
+    adjust: impl FnOnce(&mut AppState),
+) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let vars: HashMap<&str, String> = HashMap::from([
+    let mut vars: HashMap<&str, String> = HashMap::from([
         ("DATA_DIR", data_dir.path().display().to_string()),
         (
             "SECRET_KEY",
             "test-secret-key-that-is-long-enough-0123456789".to_owned(),
         ),
     ]);
+    vars.extend(env.iter().map(|(name, value)| (*name, (*value).to_owned())));
     let (config, _) = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     let options = LeptosOptions::builder()
         .output_name("assess")
