@@ -4,6 +4,7 @@
 pub mod account;
 pub mod error;
 pub mod model;
+pub mod template;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -2,9 +2,10 @@
 //! `TEST_MONGO_URI` is set (a fresh database per test, dropped afterwards).
 
 use app::backend::store::{
-    NewSession, NewUser, SessionStatus, SpendOutcome, Store, StoreError, new_id, now,
+    NewSession, NewTemplate, NewUser, SessionStatus, SpendOutcome, Store, StoreError, new_id, now,
 };
 use app::model::{Id, Role, Speaker};
+use app::template::{TemplateContent, TemplateStatus};
 use std::collections::HashSet;
 
 enum Engine {
@@ -369,6 +370,200 @@ async fn data_survives_a_restart() {
         assert!(
             matches!(err, StoreError::Duplicate("email")),
             "{name}: {err}"
+        );
+        engine.cleanup().await;
+    }
+}
+
+fn content(title: &str) -> TemplateContent {
+    serde_json::from_value(serde_json::json!({
+        "title": title, "description": "d", "time_limit_minutes": 45, "default_prompt_budget": 7,
+        "weights": { "accuracy": 0.5, "speed_efficiency": 0.3, "prompt_wellness": 0.2 },
+        "block_copy_paste": false,
+        "questions": [
+            { "id": "q1", "type": "coding", "prompt": "Sum", "context": "function add(a, b) {}",
+              "function_name": "add",
+              "test_cases": [{ "input": [1, 2], "expected": 3 }, { "input": [-1.5, [1]], "expected": null }],
+              "examples": [{ "input": [0, 0], "expected": 0 }] },
+            { "id": "q2", "type": "multiple_choice", "prompt": "Pick", "context": null,
+              "options": ["a", "b", "c"], "correct": [0, 2] },
+            { "id": "q3", "type": "theory", "prompt": "Explain", "context": null,
+              "reference_answer": "Because.", "rubric_keywords": ["closure", "scope"] }
+        ]
+    }))
+    .expect("template content")
+}
+
+#[tokio::test]
+async fn templates_round_trip_and_list_per_owner_and_status_newest_first() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let (alice, bob) = (new_id(), new_id());
+        let mut created = Vec::new();
+        for (owner, title, status) in [
+            (&alice, "first", TemplateStatus::Draft),
+            (&bob, "bobs", TemplateStatus::Published),
+            (&alice, "second", TemplateStatus::Published),
+        ] {
+            created.push(
+                store
+                    .templates
+                    .insert(NewTemplate {
+                        owner_id: owner.clone(),
+                        status,
+                        content: content(title),
+                    })
+                    .await
+                    .unwrap(),
+            );
+            // Distinct creation times so that "newest first" is well defined.
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+        let found = store.templates.find(&created[0].id).await.unwrap();
+        assert_eq!(found.as_ref(), Some(&created[0]), "{name}");
+        assert_eq!(
+            found.unwrap().content,
+            content("first"),
+            "{name}: content intact"
+        );
+
+        let titles = |records: Vec<app::backend::store::TemplateRecord>| {
+            records
+                .into_iter()
+                .map(|t| t.content.title)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            titles(store.templates.list_by_owner(&alice).await.unwrap()),
+            ["second", "first"],
+            "{name}"
+        );
+        assert_eq!(
+            titles(store.templates.list_published().await.unwrap()),
+            ["second", "bobs"],
+            "{name}"
+        );
+        assert_eq!(
+            store.templates.find(&new_id()).await.unwrap(),
+            None,
+            "{name}"
+        );
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn template_edits_apply_only_at_the_expected_version() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let t = store
+            .templates
+            .insert(NewTemplate {
+                owner_id: new_id(),
+                status: TemplateStatus::Draft,
+                content: content("v1"),
+            })
+            .await
+            .unwrap();
+        assert_eq!(t.version, 1);
+
+        let in_place = store
+            .templates
+            .replace_content(&t.id, 1, false, content("edited"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (in_place.version, in_place.content.title.as_str()),
+            (1, "edited"),
+            "{name}"
+        );
+        let bumped = store
+            .templates
+            .replace_content(&t.id, 1, true, content("v2"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(bumped.version, 2, "{name}");
+        assert!(bumped.updated_at >= t.updated_at, "{name}");
+        // A stale editor (still at version 1) changes nothing.
+        assert_eq!(
+            store
+                .templates
+                .replace_content(&t.id, 1, true, content("stale"))
+                .await
+                .unwrap(),
+            None,
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .templates
+                .find(&t.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .content
+                .title,
+            "v2",
+            "{name}"
+        );
+
+        // Of racing editors at the same version exactly one wins.
+        let racers = (0..8).map(|i| {
+            let store = store.clone();
+            let id = t.id.clone();
+            tokio::spawn(async move {
+                store
+                    .templates
+                    .replace_content(&id, 2, true, content(&format!("r{i}")))
+                    .await
+            })
+        });
+        let mut wins = 0;
+        for racer in racers {
+            if racer.await.unwrap().unwrap().is_some() {
+                wins += 1;
+            }
+        }
+        assert_eq!(wins, 1, "{name}");
+        assert_eq!(
+            store.templates.find(&t.id).await.unwrap().unwrap().version,
+            3,
+            "{name}"
+        );
+
+        let published = store
+            .templates
+            .set_status(&t.id, TemplateStatus::Published)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(published.status, TemplateStatus::Published, "{name}");
+        assert_eq!(
+            store
+                .templates
+                .set_status(&new_id(), TemplateStatus::Archived)
+                .await
+                .unwrap(),
+            None,
+            "{name}"
+        );
+
+        assert_eq!(
+            store.sessions.count_for_template(&t.id).await.unwrap(),
+            0,
+            "{name}"
+        );
+        let mut started = session(3);
+        started.template_id = t.id.clone();
+        store.sessions.insert(started).await.unwrap();
+        assert_eq!(
+            store.sessions.count_for_template(&t.id).await.unwrap(),
+            1,
+            "{name}"
         );
         engine.cleanup().await;
     }

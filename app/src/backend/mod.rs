@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod store;
+pub mod templates;
 
 use auth::throttle::LoginThrottle;
 use axum::extract::FromRef;

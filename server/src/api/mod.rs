@@ -2,6 +2,7 @@
 //! web UI's server functions. Handlers only translate HTTP to service calls and back.
 
 mod auth;
+mod recruiter;
 
 use app::backend::AppState;
 use app::backend::error::AppError;
@@ -10,5 +11,6 @@ use axum::Router;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
+        .merge(recruiter::routes())
         .fallback(|| async { AppError::NotFound("Not Found".into()) })
 }

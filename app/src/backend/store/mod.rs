@@ -10,6 +10,7 @@ pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
 use crate::model::{Id, Role, Speaker};
+use crate::template::{Template, TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -137,6 +138,8 @@ pub trait SessionRepo: Send + Sync {
     /// Spends one prompt of an in-progress session if any is left, as one atomic conditional update:
     /// under any number of concurrent callers at most `prompt_budget` prompts are ever spent.
     async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome>;
+    /// How many sessions were ever started from the template.
+    async fn count_for_template(&self, template_id: &Id) -> StoreResult<u64>;
     /// Ends an in-progress session; `None` when it does not exist or had already ended
     /// (only the first caller wins).
     async fn complete(
@@ -144,6 +147,64 @@ pub trait SessionRepo: Send + Sync {
         id: &Id,
         ended_at: DateTime<Utc>,
     ) -> StoreResult<Option<SessionRecord>>;
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateRecord {
+    pub id: Id,
+    pub owner_id: Id,
+    pub status: TemplateStatus,
+    pub version: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub content: TemplateContent,
+}
+
+impl TemplateRecord {
+    pub fn view(&self) -> Template {
+        Template {
+            id: self.id.clone(),
+            status: self.status,
+            version: self.version,
+            created_by: self.owner_id.clone(),
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+            content: self.content.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewTemplate {
+    pub owner_id: Id,
+    pub status: TemplateStatus,
+    pub content: TemplateContent,
+}
+
+#[async_trait]
+pub trait TemplateRepo: Send + Sync {
+    async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord>;
+    async fn find(&self, id: &Id) -> StoreResult<Option<TemplateRecord>>;
+    /// The owner's templates, newest first.
+    async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>>;
+    /// Every published template, newest first.
+    async fn list_published(&self) -> StoreResult<Vec<TemplateRecord>>;
+    /// Replaces the content if the template is still at `expected_version` (optimistic
+    /// concurrency: of two racing edits only one applies), moving to the next version when
+    /// `new_version` is set. `None` when it does not exist or changed meanwhile.
+    async fn replace_content(
+        &self,
+        id: &Id,
+        expected_version: u32,
+        new_version: bool,
+        content: TemplateContent,
+    ) -> StoreResult<Option<TemplateRecord>>;
+    /// Sets the status; `None` when the template does not exist.
+    async fn set_status(
+        &self,
+        id: &Id,
+        status: TemplateStatus,
+    ) -> StoreResult<Option<TemplateRecord>>;
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -178,6 +239,7 @@ pub trait Health: Send + Sync {
 pub struct Store {
     pub engine: &'static str,
     pub users: Arc<dyn UserRepo>,
+    pub templates: Arc<dyn TemplateRepo>,
     pub sessions: Arc<dyn SessionRepo>,
     pub chat: Arc<dyn ChatRepo>,
     pub health: Arc<dyn Health>,
@@ -186,12 +248,13 @@ pub struct Store {
 impl Store {
     fn from_engine<E>(engine: &'static str, adapter: E) -> Self
     where
-        E: UserRepo + SessionRepo + ChatRepo + Health + 'static,
+        E: UserRepo + TemplateRepo + SessionRepo + ChatRepo + Health + 'static,
     {
         let adapter = Arc::new(adapter);
         Store {
             engine,
             users: adapter.clone(),
+            templates: adapter.clone(),
             sessions: adapter.clone(),
             chat: adapter.clone(),
             health: adapter,

@@ -5,10 +5,12 @@
 //! that must be atomic is a single-document update with its guard in the filter.
 
 use super::{
-    ChatMessage, ChatRepo, Health, NewSession, NewUser, SessionRecord, SessionRepo, SessionStatus,
-    SpendOutcome, StoreError, StoreResult, UserRecord, UserRepo, new_id, now,
+    ChatMessage, ChatRepo, Health, NewSession, NewTemplate, NewUser, SessionRecord, SessionRepo,
+    SessionStatus, SpendOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord,
+    UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
+use crate::template::{TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, Bson, Document, doc, oid::ObjectId};
@@ -20,6 +22,7 @@ use std::time::Duration;
 const USERS: &str = "users";
 const SESSIONS: &str = "sessions";
 const CHAT: &str = "chat_messages";
+const TEMPLATES: &str = "templates";
 const DUPLICATE_KEY: i32 = 11000;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -84,6 +87,18 @@ fn indexes() -> Vec<(&'static str, IndexModel)> {
             CHAT,
             IndexModel::builder()
                 .keys(doc! { "session_id": 1, "ts": 1, "_id": 1 })
+                .build(),
+        ),
+        (
+            TEMPLATES,
+            IndexModel::builder()
+                .keys(doc! { "owner_id": 1, "created_at": -1 })
+                .build(),
+        ),
+        (
+            TEMPLATES,
+            IndexModel::builder()
+                .keys(doc! { "status": 1, "created_at": -1 })
                 .build(),
         ),
     ]
@@ -251,6 +266,64 @@ fn chat_from_doc(d: &Document) -> StoreResult<ChatMessage> {
     })
 }
 
+fn template_doc(t: &TemplateRecord) -> StoreResult<Document> {
+    Ok(doc! {
+        "_id": oid(&t.id),
+        "owner_id": oid(&t.owner_id),
+        "status": t.status.as_str(),
+        "version": i64::from(t.version),
+        "created_at": date(t.created_at),
+        "updated_at": date(t.updated_at),
+        "content": content_doc(&t.content)?,
+    })
+}
+
+fn content_doc(content: &TemplateContent) -> StoreResult<Document> {
+    bson::to_document(content).map_err(|e| StoreError::Internal(format!("template content: {e}")))
+}
+
+fn template_from_doc(d: &Document) -> StoreResult<TemplateRecord> {
+    let status = get_str(d, "status")?;
+    let content = d
+        .get_document("content")
+        .map_err(|e| corrupt("content", e))?
+        .clone();
+    Ok(TemplateRecord {
+        id: get_id(d, "_id")?,
+        owner_id: get_id(d, "owner_id")?,
+        status: TemplateStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
+        version: get_count(d, "version")?,
+        created_at: get_time(d, "created_at")?,
+        updated_at: get_time(d, "updated_at")?,
+        content: bson::from_document(content).map_err(|e| corrupt("content", e))?,
+    })
+}
+
+/// Matches the template only at the version the editor loaded (optimistic concurrency).
+fn replace_content_filter(id: &Id, expected_version: u32) -> Document {
+    doc! { "_id": oid(id), "version": i64::from(expected_version) }
+}
+
+fn replace_content_update(
+    content: &TemplateContent,
+    next_version: u32,
+    at: DateTime<Utc>,
+) -> StoreResult<Document> {
+    Ok(doc! { "$set": {
+        "content": content_doc(content)?,
+        "version": i64::from(next_version),
+        "updated_at": date(at),
+    } })
+}
+
+fn set_status_update(status: TemplateStatus, at: DateTime<Utc>) -> Document {
+    doc! { "$set": { "status": status.as_str(), "updated_at": date(at) } }
+}
+
+fn newest_first() -> Document {
+    doc! { "created_at": -1, "_id": -1 }
+}
+
 /// Newest first, so that a limit keeps the latest messages; reversed after reading.
 fn chat_history_sort() -> Document {
     doc! { "ts": -1, "_id": -1 }
@@ -343,11 +416,18 @@ impl SessionRepo for MongoStore {
         if let Some(d) = updated {
             return Ok(SpendOutcome::Spent(session_from_doc(&d)?));
         }
-        Ok(match self.find(id).await? {
+        Ok(match SessionRepo::find(self, id).await? {
             None => SpendOutcome::NotFound,
             Some(s) if s.status != SessionStatus::InProgress => SpendOutcome::NotActive,
             Some(_) => SpendOutcome::BudgetExhausted,
         })
+    }
+
+    async fn count_for_template(&self, template_id: &Id) -> StoreResult<u64> {
+        self.collection(SESSIONS)
+            .count_documents(doc! { "template_id": oid(template_id) })
+            .await
+            .map_err(map_err)
     }
 
     async fn complete(
@@ -362,6 +442,101 @@ impl SessionRepo for MongoStore {
             .await
             .map_err(map_err)?;
         updated.as_ref().map(session_from_doc).transpose()
+    }
+}
+
+impl MongoStore {
+    async fn templates_matching(&self, filter: Document) -> StoreResult<Vec<TemplateRecord>> {
+        let mut cursor = self
+            .collection(TEMPLATES)
+            .find(filter)
+            .sort(newest_first())
+            .await
+            .map_err(map_err)?;
+        let mut templates = Vec::new();
+        while cursor.advance().await.map_err(map_err)? {
+            let d = cursor.deserialize_current().map_err(map_err)?;
+            templates.push(template_from_doc(&d)?);
+        }
+        Ok(templates)
+    }
+
+    async fn update_template(
+        &self,
+        filter: Document,
+        update: Document,
+    ) -> StoreResult<Option<TemplateRecord>> {
+        let updated = self
+            .collection(TEMPLATES)
+            .find_one_and_update(filter, update)
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        updated.as_ref().map(template_from_doc).transpose()
+    }
+}
+
+#[async_trait]
+impl TemplateRepo for MongoStore {
+    async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord> {
+        let created_at = now();
+        let record = TemplateRecord {
+            id: new_id(),
+            owner_id: template.owner_id,
+            status: template.status,
+            version: 1,
+            created_at,
+            updated_at: created_at,
+            content: template.content,
+        };
+        self.collection(TEMPLATES)
+            .insert_one(template_doc(&record)?)
+            .await
+            .map_err(map_err)?;
+        Ok(record)
+    }
+
+    async fn find(&self, id: &Id) -> StoreResult<Option<TemplateRecord>> {
+        let found = self
+            .collection(TEMPLATES)
+            .find_one(doc! { "_id": oid(id) })
+            .await
+            .map_err(map_err)?;
+        found.as_ref().map(template_from_doc).transpose()
+    }
+
+    async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>> {
+        self.templates_matching(doc! { "owner_id": oid(owner_id) })
+            .await
+    }
+
+    async fn list_published(&self) -> StoreResult<Vec<TemplateRecord>> {
+        self.templates_matching(doc! { "status": TemplateStatus::Published.as_str() })
+            .await
+    }
+
+    async fn replace_content(
+        &self,
+        id: &Id,
+        expected_version: u32,
+        new_version: bool,
+        content: TemplateContent,
+    ) -> StoreResult<Option<TemplateRecord>> {
+        let next_version = expected_version + u32::from(new_version);
+        self.update_template(
+            replace_content_filter(id, expected_version),
+            replace_content_update(&content, next_version, now())?,
+        )
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        id: &Id,
+        status: TemplateStatus,
+    ) -> StoreResult<Option<TemplateRecord>> {
+        self.update_template(doc! { "_id": oid(id) }, set_status_update(status, now()))
+            .await
     }
 }
 
@@ -438,6 +613,52 @@ mod tests {
             }
         );
         assert_eq!(spend_update(), doc! { "$inc": { "used_prompts": 1_i64 } });
+    }
+
+    #[test]
+    fn template_edits_are_guarded_by_version_and_round_trip() {
+        let template = id("65a1b2c3d4e5f60718293a4c");
+        assert_eq!(
+            replace_content_filter(&template, 3),
+            doc! { "_id": ObjectId::parse_str("65a1b2c3d4e5f60718293a4c").unwrap(), "version": 3_i64 }
+        );
+        let content: TemplateContent = serde_json::from_value(serde_json::json!({
+            "title": "T", "description": "", "time_limit_minutes": 30, "default_prompt_budget": 5,
+            "weights": { "accuracy": 0.5, "speed_efficiency": 0.25, "prompt_wellness": 0.25 },
+            "block_copy_paste": true,
+            "questions": [
+                { "id": "q1", "type": "coding", "prompt": "p", "context": null, "function_name": "f",
+                  "test_cases": [{ "input": [[1, 2], "x", null, { "k": 1.5 }], "expected": true }],
+                  "examples": [] },
+                { "id": "q2", "type": "multiple_choice", "prompt": "p", "options": ["a", "b"], "correct": [1] }
+            ]
+        }))
+        .unwrap();
+        let at = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        let update = replace_content_update(&content, 4, at).unwrap();
+        let set = update.get_document("$set").unwrap();
+        assert_eq!(set.get_i64("version").unwrap(), 4);
+        assert_eq!(
+            set.get_datetime("updated_at").unwrap().timestamp_millis(),
+            1_700_000_000_123
+        );
+        let record = TemplateRecord {
+            id: template.clone(),
+            owner_id: id(SESSION),
+            status: TemplateStatus::Draft,
+            version: 4,
+            created_at: at,
+            updated_at: at,
+            content,
+        };
+        assert_eq!(
+            template_from_doc(&template_doc(&record).unwrap()).unwrap(),
+            record
+        );
+        assert_eq!(
+            set_status_update(TemplateStatus::Published, at),
+            doc! { "$set": { "status": "published", "updated_at": bson::DateTime::from_millis(1_700_000_000_123) } }
+        );
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! connection in tokio's blocking pool (deadpool-sqlite).
 
 use super::{
-    ChatMessage, ChatRepo, Health, NewSession, NewUser, SessionRecord, SessionRepo, SessionStatus,
-    SpendOutcome, StoreError, StoreResult, UserRecord, UserRepo, new_id, now,
+    ChatMessage, ChatRepo, Health, NewSession, NewTemplate, NewUser, SessionRecord, SessionRepo,
+    SessionStatus, SpendOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord,
+    UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
+use crate::template::{TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_sqlite::rusqlite::{
@@ -22,7 +24,8 @@ pub const DB_FILE: &str = "assess.db";
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many have run.
 /// Never edit a released entry: add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id            TEXT PRIMARY KEY,
         email         TEXT NOT NULL UNIQUE,
@@ -51,7 +54,21 @@ const MIGRATIONS: &[&str] = &[r#"
         message    TEXT NOT NULL
     );
     CREATE INDEX chat_by_session ON chat_messages (session_id, ts, id);
-"#];
+"#,
+    r#"
+    CREATE TABLE templates (
+        id         TEXT PRIMARY KEY,
+        owner_id   TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        version    INTEGER NOT NULL CHECK (version >= 1),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        content    TEXT NOT NULL
+    );
+    CREATE INDEX templates_by_owner ON templates (owner_id, created_at);
+    CREATE INDEX templates_by_status ON templates (status, created_at);
+"#,
+];
 
 /// Per-connection settings. WAL lets readers proceed beside the single writer; `synchronous =
 /// NORMAL` in WAL mode keeps every committed transaction across a process crash.
@@ -368,6 +385,19 @@ impl SessionRepo for SqliteStore {
         .await
     }
 
+    async fn count_for_template(&self, template_id: &Id) -> StoreResult<u64> {
+        let template_id = template_id.clone();
+        self.run(move |conn| {
+            let count: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE template_id = ?1",
+                [template_id],
+                |row| row.get(0),
+            )?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+        .await
+    }
+
     async fn complete(
         &self,
         id: &Id,
@@ -382,6 +412,151 @@ impl SessionRepo for SqliteStore {
             );
             Ok(conn
                 .query_row(&sql, params![id, millis(ended_at)], session_from_row)
+                .optional()?)
+        })
+        .await
+    }
+}
+
+impl FromSql for TemplateStatus {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        text_column(value, TemplateStatus::parse)
+    }
+}
+
+const TEMPLATE_COLUMNS: &str = "id, owner_id, status, version, created_at, updated_at, content";
+
+fn template_from_row(row: &Row<'_>) -> rusqlite::Result<TemplateRecord> {
+    let content: String = row.get(6)?;
+    let content: TemplateContent = serde_json::from_str(&content).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(TemplateRecord {
+        id: row.get(0)?,
+        owner_id: row.get(1)?,
+        status: row.get(2)?,
+        version: row.get(3)?,
+        created_at: time_at(row, 4)?,
+        updated_at: time_at(row, 5)?,
+        content,
+    })
+}
+
+fn content_json(content: &TemplateContent) -> StoreResult<String> {
+    serde_json::to_string(content).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn find_template(conn: &Connection, id: &Id) -> StoreResult<Option<TemplateRecord>> {
+    let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM templates WHERE id = ?1");
+    Ok(conn.query_row(&sql, [id], template_from_row).optional()?)
+}
+
+fn list_templates(
+    conn: &Connection,
+    filter: &str,
+    value: &str,
+) -> StoreResult<Vec<TemplateRecord>> {
+    let sql = format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE {filter} = ?1 ORDER BY created_at DESC, id DESC"
+    );
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement.query_map([value], template_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[async_trait]
+impl TemplateRepo for SqliteStore {
+    async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord> {
+        let created_at = now();
+        let record = TemplateRecord {
+            id: new_id(),
+            owner_id: template.owner_id,
+            status: template.status,
+            version: 1,
+            created_at,
+            updated_at: created_at,
+            content: template.content,
+        };
+        let content = content_json(&record.content)?;
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO templates (id, owner_id, status, version, created_at, updated_at, content)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    record.id,
+                    record.owner_id,
+                    record.status.as_str(),
+                    record.version,
+                    millis(record.created_at),
+                    millis(record.updated_at),
+                    content
+                ],
+            )?;
+            Ok(record)
+        })
+        .await
+    }
+
+    async fn find(&self, id: &Id) -> StoreResult<Option<TemplateRecord>> {
+        let id = id.clone();
+        self.run(move |conn| find_template(conn, &id)).await
+    }
+
+    async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>> {
+        let owner_id = owner_id.clone();
+        self.run(move |conn| list_templates(conn, "owner_id", owner_id.as_str()))
+            .await
+    }
+
+    async fn list_published(&self) -> StoreResult<Vec<TemplateRecord>> {
+        self.run(move |conn| list_templates(conn, "status", TemplateStatus::Published.as_str()))
+            .await
+    }
+
+    async fn replace_content(
+        &self,
+        id: &Id,
+        expected_version: u32,
+        new_version: bool,
+        content: TemplateContent,
+    ) -> StoreResult<Option<TemplateRecord>> {
+        let id = id.clone();
+        let content = content_json(&content)?;
+        let next_version = expected_version + u32::from(new_version);
+        self.run(move |conn| {
+            let sql = format!(
+                "UPDATE templates SET content = ?3, version = ?4, updated_at = ?5
+                 WHERE id = ?1 AND version = ?2
+                 RETURNING {TEMPLATE_COLUMNS}"
+            );
+            Ok(conn
+                .query_row(
+                    &sql,
+                    params![id, expected_version, content, next_version, millis(now())],
+                    template_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        id: &Id,
+        status: TemplateStatus,
+    ) -> StoreResult<Option<TemplateRecord>> {
+        let id = id.clone();
+        self.run(move |conn| {
+            let sql = format!(
+                "UPDATE templates SET status = ?2, updated_at = ?3 WHERE id = ?1
+                 RETURNING {TEMPLATE_COLUMNS}"
+            );
+            Ok(conn
+                .query_row(
+                    &sql,
+                    params![id, status.as_str(), millis(now())],
+                    template_from_row,
+                )
                 .optional()?)
         })
         .await
