@@ -4,6 +4,7 @@
 pub mod account;
 pub mod error;
 pub mod model;
+pub mod recruiter;
 pub mod template;
 pub mod ui;
 

@@ -80,12 +80,14 @@ async fn users_are_stored_found_and_deleted() {
     for engine in Engine::all() {
         let name = engine.name();
         let store = engine.open().await;
+        assert_eq!(store.users.count().await.expect(name), 0, "{name}");
         let ada = store
             .users
             .insert(user("ada@example.com", Role::Recruiter))
             .await
             .expect(name);
         assert_eq!(ada.role, Role::Recruiter, "{name}");
+        assert_eq!(store.users.count().await.expect(name), 1, "{name}");
 
         let by_email = store
             .users

@@ -37,6 +37,9 @@ async fn run() -> Result<(), String> {
     let state = AppState::open(config, leptos_options)
         .await
         .map_err(|e| format!("cannot open the store: {e}"))?;
+    app::backend::demo::seed_if_empty(&state)
+        .await
+        .map_err(|e| format!("cannot create the demo data: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;

@@ -2,6 +2,7 @@
 
 use super::account::{RequireRole, use_session};
 use crate::model::Role;
+use crate::recruiter::my_templates;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -20,8 +21,56 @@ pub fn RecruiterHome() -> impl IntoView {
     view! {
         <RequireRole role=Role::Recruiter>
             <Title text="Recruiter dashboard" />
-            <Dashboard heading="Recruiter dashboard" empty="You have not created any tests yet." />
+            <Dashboard heading="Recruiter dashboard" empty="" />
+            <TemplateList />
         </RequireRole>
+    }
+}
+
+/// The recruiter's tests with their status.
+#[component]
+fn TemplateList() -> impl IntoView {
+    let templates = Resource::new(|| (), |_| my_templates());
+    view! {
+        <section class="panel" aria-labelledby="templates-title">
+            <h2 id="templates-title">"Your tests"</h2>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your tests…"</p> }>
+                {move || templates.get().map(|result| match result {
+                    Err(err) => view! {
+                        <p class="form-error" role="alert">{err.detail}</p>
+                    }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="muted">"You have not created any tests yet."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="data" data-testid="template-list">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Title"</th>
+                                    <th scope="col">"Status"</th>
+                                    <th scope="col">"Questions"</th>
+                                    <th scope="col">"Time limit"</th>
+                                    <th scope="col">"Prompt budget"</th>
+                                    <th scope="col">"Version"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|t| view! {
+                                    <tr>
+                                        <th scope="row">{t.title}</th>
+                                        <td><span class=format!("status {}", t.status.as_str())>{t.status.as_str()}</span></td>
+                                        <td>{t.questions}</td>
+                                        <td>{format!("{} min", t.time_limit_minutes)}</td>
+                                        <td>{t.default_prompt_budget}</td>
+                                        <td>{t.version}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
     }
 }
 
@@ -34,7 +83,9 @@ fn Dashboard(heading: &'static str, empty: &'static str) -> impl IntoView {
             <p data-testid="dashboard-email">
                 "Signed in as " {move || session.signed_in().map(|user| user.email)}
             </p>
-            <p class="muted">{empty}</p>
+            <Show when=move || !empty.is_empty()>
+                <p class="muted">{empty}</p>
+            </Show>
         </section>
     }
 }

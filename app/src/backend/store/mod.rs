@@ -71,6 +71,8 @@ pub trait UserRepo: Send + Sync {
     async fn find_by_id(&self, id: &Id) -> StoreResult<Option<UserRecord>>;
     /// Removes the account; returns whether it existed.
     async fn delete(&self, id: &Id) -> StoreResult<bool>;
+    /// How many accounts exist.
+    async fn count(&self) -> StoreResult<u64>;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -374,6 +374,13 @@ impl UserRepo for MongoStore {
             .map_err(map_err)?;
         Ok(result.deleted_count > 0)
     }
+
+    async fn count(&self) -> StoreResult<u64> {
+        self.collection(USERS)
+            .count_documents(doc! {})
+            .await
+            .map_err(map_err)
+    }
 }
 
 #[async_trait]

@@ -323,6 +323,14 @@ impl UserRepo for SqliteStore {
         self.run(move |conn| Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? > 0))
             .await
     }
+
+    async fn count(&self) -> StoreResult<u64> {
+        self.run(|conn| {
+            let count: i64 = conn.query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+        .await
+    }
 }
 
 #[async_trait]
