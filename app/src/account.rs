@@ -36,31 +36,33 @@ fn redirect_plain_form(parts: &axum::http::request::Parts, path: &str) {
 pub async fn current_user() -> Result<Option<UserView>, ApiError> {
     use crate::backend::auth::{view, web};
     use crate::backend::{error::AppError, server_fn_context};
-    let (state, parts) = server_fn_context()?;
-    match web::optional_user(&state, &parts.headers).await {
+    let cx = server_fn_context()?;
+    match web::optional_user(&cx.state, &cx.parts.headers).await {
         Ok(user) => Ok(user.as_ref().map(view)),
         Err(AppError::Unauthorized) => {
-            expect_context::<leptos_axum::ResponseOptions>().append_header(
+            cx.response.append_header(
                 axum::http::header::SET_COOKIE,
-                web::clear_session_cookie(&state, &parts.headers),
+                web::clear_session_cookie(&cx.state, &cx.parts.headers),
             );
             Ok(None)
         }
-        Err(err) => Err(err.into()),
+        Err(err) => Err(cx.fail(err)),
     }
 }
 
-/// Creates an account, then sends the browser to the log-in page of its role.
+/// Creates an account (the browser then goes on to the log-in page of its role).
 #[server(endpoint = "account/sign-up")]
 pub async fn sign_up(role: Role, email: String, password: String) -> Result<UserView, ApiError> {
     use crate::backend::{auth, server_fn_context};
-    let (state, parts) = server_fn_context()?;
-    let user = auth::register(&state, role, &email, &password).await?;
-    redirect_plain_form(&parts, &format!("/login?role={role}&registered=1"));
+    let cx = server_fn_context()?;
+    let user = auth::register(&cx.state, role, &email, &password)
+        .await
+        .map_err(|err| cx.fail(err))?;
+    redirect_plain_form(&cx.parts, &format!("/login?role={role}&registered=1"));
     Ok(user)
 }
 
-/// Checks credentials, sets the session cookie and sends the browser on to `next` (or the
+/// Checks credentials and sets the session cookie (the browser then goes on to `next`, or the
 /// role's home page).
 #[server(endpoint = "account/log-in")]
 pub async fn log_in(
@@ -71,34 +73,37 @@ pub async fn log_in(
 ) -> Result<UserView, ApiError> {
     use crate::backend::auth::{self, web};
     use crate::backend::server_fn_context;
-    let (state, parts) = server_fn_context()?;
-    let logged_in = auth::login(&state, role, &email, &password, web::client_ip(&parts)).await?;
-    expect_context::<leptos_axum::ResponseOptions>().append_header(
+    let cx = server_fn_context()?;
+    let client = web::client_ip(&cx.parts);
+    let logged_in = auth::login(&cx.state, role, &email, &password, client)
+        .await
+        .map_err(|err| cx.fail(err))?;
+    cx.response.append_header(
         axum::http::header::SET_COOKIE,
         web::session_cookie(
-            &state,
-            &parts.headers,
+            &cx.state,
+            &cx.parts.headers,
             &logged_in.access_token,
             logged_in.expires_in,
         ),
     );
     redirect_plain_form(
-        &parts,
+        &cx.parts,
         safe_next(next.as_deref()).unwrap_or(role.home_path()),
     );
     Ok(logged_in.user)
 }
 
-/// Removes the session cookie and sends the browser home.
+/// Removes the session cookie (the browser then goes home).
 #[server(endpoint = "account/log-out")]
 pub async fn log_out() -> Result<(), ApiError> {
     use crate::backend::{auth::web, server_fn_context};
-    let (state, parts) = server_fn_context()?;
-    expect_context::<leptos_axum::ResponseOptions>().append_header(
+    let cx = server_fn_context()?;
+    cx.response.append_header(
         axum::http::header::SET_COOKIE,
-        web::clear_session_cookie(&state, &parts.headers),
+        web::clear_session_cookie(&cx.state, &cx.parts.headers),
     );
-    redirect_plain_form(&parts, "/");
+    redirect_plain_form(&cx.parts, "/");
     Ok(())
 }
 

@@ -24,11 +24,12 @@ pub struct TemplateSummary {
 #[server(endpoint = "recruiter/templates")]
 pub async fn my_templates() -> Result<Vec<TemplateSummary>, ApiError> {
     use crate::backend::auth::web::RecruiterUser;
-    use crate::backend::{server_fn_context, server_fn_extract, templates};
-    let RecruiterUser(user) = server_fn_extract().await?;
-    let (state, _) = server_fn_context()?;
-    Ok(templates::list(&state, &user.id)
-        .await?
+    use crate::backend::{server_fn_context, templates};
+    let cx = server_fn_context()?;
+    let RecruiterUser(user) = cx.extract().await.map_err(|err| cx.fail(err))?;
+    Ok(templates::list(&cx.state, &user.id)
+        .await
+        .map_err(|err| cx.fail(err))?
         .into_iter()
         .map(|t| TemplateSummary {
             id: t.id,

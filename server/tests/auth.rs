@@ -446,6 +446,46 @@ async fn web_login(app: &TestApp, email: &str) -> String {
 }
 
 #[tokio::test]
+async fn server_function_errors_carry_the_rest_status_and_message() {
+    let app = spawn_app().await;
+    app.register("candidate", "fn@example.com").await;
+    let attempt = |role: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/api/account/log-in"))
+            .header("origin", app.url(""))
+            .form(&[
+                ("role", role),
+                ("email", "fn@example.com"),
+                ("password", password),
+            ])
+            .send()
+    };
+    let wrong = attempt("candidate", "not the password").await.unwrap();
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    let body: Value = serde_json::from_str(&wrong.text().await.unwrap()).unwrap();
+    assert_eq!(body["detail"], "Incorrect email or password");
+    assert_eq!(body["status"], 400);
+    let other_role = attempt("recruiter", PASSWORD).await.unwrap();
+    assert_eq!(other_role.status(), 403);
+    let sign_up = app
+        .client
+        .post(app.url("/api/account/sign-up"))
+        .header("origin", app.url(""))
+        .form(&[
+            ("role", "candidate"),
+            ("email", "bad"),
+            ("password", "long enough"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sign_up.status(), 422);
+    let body: Value = serde_json::from_str(&sign_up.text().await.unwrap()).unwrap();
+    assert_eq!(body["field"], "email");
+}
+
+#[tokio::test]
 async fn the_web_session_is_an_httponly_cookie_accepted_by_the_api() {
     let app = spawn_app().await;
     app.register("candidate", "web@example.com").await;

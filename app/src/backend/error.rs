@@ -179,6 +179,9 @@ impl IntoResponse for AppError {
 }
 
 impl From<AppError> for ApiError {
+    /// Server functions convert through `ServerFnContext::fail`, which also gives the response
+    /// the status the REST API would, so that logs, proxies and the browser see a refused log-in
+    /// as a 4xx, not as a server failure.
     fn from(err: AppError) -> Self {
         err.log();
         ApiError {

@@ -49,22 +49,46 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// Inside a server function: the application state and the parts of the request it serves.
-pub fn server_fn_context() -> Result<(AppState, Parts), AppError> {
-    let state = leptos::prelude::use_context::<AppState>()
-        .ok_or_else(|| AppError::Internal("no AppState in the server function context".into()))?;
-    let parts = leptos::prelude::use_context::<Parts>().ok_or_else(|| {
-        AppError::Internal("no request parts in the server function context".into())
-    })?;
-    Ok((state, parts))
+/// What a server function works with. Take it first thing, before any `.await`: Leptos's
+/// context is not guaranteed to be reachable after one (e.g. when a resource runs the function
+/// during server rendering).
+pub struct ServerFnContext {
+    pub state: AppState,
+    pub parts: Parts,
+    /// Status and headers of the response being built.
+    pub response: leptos_axum::ResponseOptions,
 }
 
-/// Inside a server function: runs one of the request extractors (e.g.
-/// [`auth::web::CandidateUser`]) on the request being served, keeping its status-carrying error.
-pub async fn server_fn_extract<T>() -> Result<T, AppError>
-where
-    T: axum::extract::FromRequestParts<AppState, Rejection = AppError>,
-{
-    let (state, mut parts) = server_fn_context()?;
-    T::from_request_parts(&mut parts, &state).await
+/// Inside a server function: the application state and the request it serves.
+pub fn server_fn_context() -> Result<ServerFnContext, AppError> {
+    use leptos::prelude::use_context;
+    let state = use_context::<AppState>()
+        .ok_or_else(|| AppError::Internal("no AppState in the server function context".into()))?;
+    let parts = use_context::<Parts>().ok_or_else(|| {
+        AppError::Internal("no request parts in the server function context".into())
+    })?;
+    let response = use_context::<leptos_axum::ResponseOptions>().unwrap_or_default();
+    Ok(ServerFnContext {
+        state,
+        parts,
+        response,
+    })
+}
+
+impl ServerFnContext {
+    /// Runs one of the request extractors (e.g. [`auth::web::RecruiterUser`]) on the request,
+    /// keeping its status-carrying error.
+    pub async fn extract<T>(&self) -> Result<T, AppError>
+    where
+        T: axum::extract::FromRequestParts<AppState, Rejection = AppError>,
+    {
+        let mut parts = self.parts.clone();
+        T::from_request_parts(&mut parts, &self.state).await
+    }
+
+    /// Sends `error`'s status with the response, and hands it on for the browser.
+    pub fn fail(&self, error: AppError) -> crate::error::ApiError {
+        self.response.set_status(error.status());
+        error.into()
+    }
 }
