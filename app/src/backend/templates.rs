@@ -13,16 +13,9 @@ pub fn parse_id(raw: &str) -> Result<Id, AppError> {
     Id::parse(raw).map_err(|_| AppError::BadRequest(format!("Invalid id `{raw}`.")))
 }
 
+/// All of an input's problems in one 422, naming the first one's field.
 fn invalid(problems: Vec<String>) -> AppError {
-    let field = problems
-        .first()
-        .and_then(|p| p.split_once(':'))
-        .map(|(field, _)| field.to_owned())
-        .unwrap_or_default();
-    AppError::Validation {
-        field,
-        message: problems.join("; "),
-    }
+    AppError::invalid(problems.join("; "))
 }
 
 /// Creates a template owned by `owner`. Without a `status` (the seed's payload) it is published

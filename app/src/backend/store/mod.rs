@@ -183,6 +183,22 @@ pub struct NewTemplate {
     pub content: TemplateContent,
 }
 
+impl NewTemplate {
+    /// The record every engine stores for a new template: a fresh id, version 1.
+    pub fn into_record(self) -> TemplateRecord {
+        let created_at = now();
+        TemplateRecord {
+            id: new_id(),
+            owner_id: self.owner_id,
+            status: self.status,
+            version: 1,
+            created_at,
+            updated_at: created_at,
+            content: self.content,
+        }
+    }
+}
+
 #[async_trait]
 pub trait TemplateRepo: Send + Sync {
     async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord>;

@@ -486,16 +486,7 @@ impl MongoStore {
 #[async_trait]
 impl TemplateRepo for MongoStore {
     async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord> {
-        let created_at = now();
-        let record = TemplateRecord {
-            id: new_id(),
-            owner_id: template.owner_id,
-            status: template.status,
-            version: 1,
-            created_at,
-            updated_at: created_at,
-            content: template.content,
-        };
+        let record = template.into_record();
         self.collection(TEMPLATES)
             .insert_one(template_doc(&record)?)
             .await

@@ -475,16 +475,7 @@ fn list_templates(
 #[async_trait]
 impl TemplateRepo for SqliteStore {
     async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord> {
-        let created_at = now();
-        let record = TemplateRecord {
-            id: new_id(),
-            owner_id: template.owner_id,
-            status: template.status,
-            version: 1,
-            created_at,
-            updated_at: created_at,
-            content: template.content,
-        };
+        let record = template.into_record();
         let content = content_json(&record.content)?;
         self.run(move |conn| {
             conn.execute(
