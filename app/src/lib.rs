@@ -2,9 +2,11 @@
 //! `ssr`) and the browser (feature `hydrate`), plus server-only code under [`backend`].
 
 pub mod account;
+pub mod candidate;
 pub mod error;
 pub mod model;
 pub mod recruiter;
+pub mod session;
 pub mod template;
 pub mod ui;
 

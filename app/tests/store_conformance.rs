@@ -2,9 +2,11 @@
 //! `TEST_MONGO_URI` is set (a fresh database per test, dropped afterwards).
 
 use app::backend::store::{
-    NewSession, NewTemplate, NewUser, SessionStatus, SpendOutcome, Store, StoreError, new_id, now,
+    AnswerRecord, IntegrityRecord, NewSession, NewTemplate, NewUser, SaveOutcome, SessionRecord,
+    SessionStatus, SpendOutcome, StartOutcome, Store, StoreError, new_id, now,
 };
 use app::model::{Id, Role, Speaker};
+use app::session::{Grading, IntegrityKind, QuestionGrade, Scores};
 use app::template::{TemplateContent, TemplateStatus};
 use std::collections::HashSet;
 
@@ -69,9 +71,21 @@ fn user(email: &str, role: Role) -> NewUser {
 fn session(budget: u32) -> NewSession {
     NewSession {
         candidate_id: new_id(),
+        candidate_email: "candidate@example.com".into(),
         template_id: new_id(),
+        template_version: 1,
+        recruiter_id: new_id(),
         prompt_budget: budget,
-        deadline: None,
+        deadline: now() + chrono::Duration::hours(1),
+        content: content("Snapshot"),
+    }
+}
+
+/// Starts a session that must be new.
+async fn started(store: &Store, new: NewSession) -> SessionRecord {
+    match store.sessions.start(new).await.expect("start") {
+        StartOutcome::Started(record) => record,
+        other => panic!("expected a new session, got {other:?}"),
     }
 }
 
@@ -210,7 +224,7 @@ async fn a_guarded_spend_applies_exactly_budget_times_under_20_concurrent_caller
         let name = engine.name();
         let store = engine.open().await;
         for budget in [0_u32, 1, 5, 7] {
-            let s = store.sessions.insert(session(budget)).await.expect(name);
+            let s = started(&store, session(budget)).await;
             let (spent, exhausted) = spend_concurrently(&store, &s.id, 20).await;
             assert_eq!(spent, budget as usize, "{name}: budget {budget}");
             assert_eq!(exhausted, 20 - budget as usize, "{name}: budget {budget}");
@@ -234,7 +248,7 @@ async fn spending_reports_each_reason_it_did_not_happen() {
     for engine in Engine::all() {
         let name = engine.name();
         let store = engine.open().await;
-        let s = store.sessions.insert(session(3)).await.expect(name);
+        let s = started(&store, session(3)).await;
         assert_eq!(s.status, SessionStatus::InProgress, "{name}");
         match store.sessions.spend_prompt(&s.id).await.expect(name) {
             SpendOutcome::Spent(now) => {
@@ -251,14 +265,14 @@ async fn spending_reports_each_reason_it_did_not_happen() {
         let ended_at = now();
         let ended = store
             .sessions
-            .complete(&s.id, ended_at)
+            .close(&s.id, ended_at)
             .await
             .expect(name)
             .expect("first completion wins");
         assert_eq!(ended.status, SessionStatus::Completed, "{name}");
         assert_eq!(ended.ended_at, Some(ended_at), "{name}");
         assert_eq!(
-            store.sessions.complete(&s.id, now()).await.expect(name),
+            store.sessions.close(&s.id, now()).await.expect(name),
             None,
             "{name}: second completion"
         );
@@ -335,7 +349,7 @@ async fn data_survives_a_restart() {
                 .insert(user("linus@example.com", Role::Candidate))
                 .await
                 .expect(name);
-            let s = store.sessions.insert(session(4)).await.expect(name);
+            let s = started(&store, session(4)).await;
             store.sessions.spend_prompt(&s.id).await.expect(name);
             store
                 .chat
@@ -559,12 +573,290 @@ async fn template_edits_apply_only_at_the_expected_version() {
             0,
             "{name}"
         );
-        let mut started = session(3);
-        started.template_id = t.id.clone();
-        store.sessions.insert(started).await.unwrap();
+        let mut new = session(3);
+        new.template_id = t.id.clone();
+        started(&store, new).await;
         assert_eq!(
             store.sessions.count_for_template(&t.id).await.unwrap(),
             1,
+            "{name}"
+        );
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_starts_of_one_test_by_one_candidate_make_one_session() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let new = session(5);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                let new = new.clone();
+                tokio::spawn(async move { store.sessions.start(new).await })
+            })
+            .collect();
+        let mut ids = HashSet::new();
+        let mut fresh = 0;
+        for task in tasks {
+            match task.await.expect("task").expect(name) {
+                StartOutcome::Started(s) => {
+                    fresh += 1;
+                    ids.insert(s.id);
+                }
+                StartOutcome::Existing(s) => {
+                    ids.insert(s.id);
+                }
+            }
+        }
+        assert_eq!((fresh, ids.len()), (1, 1), "{name}");
+        let id = ids.into_iter().next().expect("one id");
+        let found = store
+            .sessions
+            .find_in_progress(&new.candidate_id, &new.template_id)
+            .await
+            .expect(name)
+            .expect("in progress");
+        assert_eq!(found.id, id, "{name}");
+        assert_eq!(found.content, new.content, "{name}: the snapshot");
+        // Once it has ended, the same candidate may start the test again.
+        store.sessions.close(&id, now()).await.expect(name);
+        let again = started(&store, new.clone()).await;
+        assert_ne!(again.id, id, "{name}");
+        engine.cleanup().await;
+    }
+}
+
+fn answer(question_id: &str, value: serde_json::Value) -> AnswerRecord {
+    AnswerRecord {
+        question_id: question_id.into(),
+        answer: value,
+        submitted_at: now(),
+    }
+}
+
+#[tokio::test]
+async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_them() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let s = started(&store, session(3)).await;
+        let save = |a: AnswerRecord| {
+            let store = store.clone();
+            let id = s.id.clone();
+            async move { store.sessions.save_answer(&id, a).await.expect("save") }
+        };
+        assert_eq!(
+            save(answer("q1", serde_json::json!("v1"))).await,
+            SaveOutcome::Saved,
+            "{name}"
+        );
+        assert_eq!(
+            save(answer("q2", serde_json::json!([0, 2]))).await,
+            SaveOutcome::Saved,
+            "{name}"
+        );
+        assert_eq!(
+            save(answer("q1", serde_json::json!("v2"))).await,
+            SaveOutcome::Saved,
+            "{name}"
+        );
+        let stored = store
+            .sessions
+            .find(&s.id)
+            .await
+            .expect(name)
+            .expect("session");
+        assert_eq!(stored.answers.len(), 2, "{name}: one answer per question");
+        assert_eq!(
+            stored.answer("q1").expect("q1").answer,
+            serde_json::json!("v2"),
+            "{name}"
+        );
+        assert_eq!(
+            stored.answer("q2").expect("q2").answer,
+            serde_json::json!([0, 2]),
+            "{name}"
+        );
+
+        let mut late = answer("q3", serde_json::json!("too late"));
+        late.submitted_at = s.deadline;
+        assert_eq!(
+            save(late).await,
+            SaveOutcome::NotActive,
+            "{name}: at the deadline"
+        );
+        assert_eq!(
+            store
+                .sessions
+                .save_answer(&new_id(), answer("q1", serde_json::json!("x")))
+                .await
+                .expect(name),
+            SaveOutcome::NotFound,
+            "{name}"
+        );
+        store
+            .sessions
+            .close(&s.id, now())
+            .await
+            .expect(name)
+            .expect("closed");
+        assert_eq!(
+            save(answer("q1", serde_json::json!("v3"))).await,
+            SaveOutcome::NotActive,
+            "{name}"
+        );
+        let stored = store
+            .sessions
+            .find(&s.id)
+            .await
+            .expect(name)
+            .expect("session");
+        assert_eq!(
+            stored.answer("q1").expect("q1").answer,
+            serde_json::json!("v2"),
+            "{name}"
+        );
+        assert!(stored.answer("q3").is_none(), "{name}");
+        engine.cleanup().await;
+    }
+}
+
+fn grading(total: f64) -> Grading {
+    Grading {
+        scores: Scores {
+            accuracy: total,
+            speed_efficiency: 50.0,
+            prompt_wellness: 100.0,
+            total_score: total,
+        },
+        questions: vec![QuestionGrade {
+            question_id: "q1".into(),
+            score: total,
+            explanation: "test".into(),
+            tests: Vec::new(),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let recruiter = new_id();
+        let other_template = new_id();
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let mut new = session(3);
+            new.recruiter_id = recruiter.clone();
+            if i == 4 {
+                new.template_id = other_template.clone();
+            }
+            let s = started(&store, new).await;
+            let ended = now() + chrono::Duration::seconds(i);
+            store
+                .sessions
+                .close(&s.id, ended)
+                .await
+                .expect(name)
+                .expect("closed");
+            store
+                .sessions
+                .set_grading(&s.id, &grading(i as f64))
+                .await
+                .expect(name);
+            ids.push(s.id);
+        }
+        // Another recruiter's result, and one still in progress: neither is listed.
+        started(&store, session(3)).await;
+        let mut running = session(3);
+        running.recruiter_id = recruiter.clone();
+        let running = started(&store, running).await;
+
+        let first = store
+            .sessions
+            .list_completed_for_recruiter(&recruiter, None, 0, 2)
+            .await
+            .expect(name);
+        assert_eq!(first.total, 5, "{name}");
+        let listed: Vec<_> = first.items.iter().map(|s| s.id.clone()).collect();
+        assert_eq!(
+            listed,
+            vec![ids[4].clone(), ids[3].clone()],
+            "{name}: newest first"
+        );
+        assert_eq!(first.items[0].grading, Some(grading(4.0)), "{name}");
+        let last = store
+            .sessions
+            .list_completed_for_recruiter(&recruiter, None, 4, 2)
+            .await
+            .expect(name);
+        assert_eq!(last.items.len(), 1, "{name}");
+        assert_eq!(last.items[0].id, ids[0], "{name}");
+        let filtered = store
+            .sessions
+            .list_completed_for_recruiter(&recruiter, Some(&other_template), 0, 10)
+            .await
+            .expect(name);
+        assert_eq!((filtered.total, filtered.items.len()), (1, 1), "{name}");
+
+        let mine = store
+            .sessions
+            .list_for_candidate(&running.candidate_id)
+            .await
+            .expect(name);
+        assert_eq!(mine.len(), 1, "{name}");
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn overdue_sessions_are_found_and_integrity_events_kept_in_order() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let mut past = session(3);
+        past.deadline = now() - chrono::Duration::seconds(5);
+        let past = started(&store, past).await;
+        let future = started(&store, session(3)).await;
+        let overdue = store.sessions.overdue(now(), 10).await.expect(name);
+        assert!(overdue.contains(&past.id), "{name}");
+        assert!(!overdue.contains(&future.id), "{name}");
+
+        for (i, kind) in [IntegrityKind::TabHidden, IntegrityKind::Paste]
+            .into_iter()
+            .enumerate()
+        {
+            store
+                .sessions
+                .add_event(IntegrityRecord {
+                    id: new_id(),
+                    session_id: future.id.clone(),
+                    timestamp: now() + chrono::Duration::milliseconds(i as i64),
+                    kind,
+                    detail: format!("event {i}"),
+                })
+                .await
+                .expect(name);
+        }
+        let events = store.sessions.events(&future.id).await.expect(name);
+        assert_eq!(
+            events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            vec![IntegrityKind::TabHidden, IntegrityKind::Paste],
+            "{name}"
+        );
+        assert_eq!(events[1].detail, "event 1", "{name}");
+        assert_eq!(
+            store.sessions.count_events(&future.id).await.expect(name),
+            2,
+            "{name}"
+        );
+        assert_eq!(
+            store.sessions.count_events(&past.id).await.expect(name),
+            0,
             "{name}"
         );
         engine.cleanup().await;

@@ -1,6 +1,10 @@
 use app::backend::AppState;
 use app::backend::config::Config;
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// How often sessions past their deadline are ended and graded (they also are on any access).
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,6 +44,7 @@ async fn run() -> Result<(), String> {
     app::backend::demo::seed_if_empty(&state)
         .await
         .map_err(|e| format!("cannot create the demo data: {e}"))?;
+    app::backend::sessions::spawn_sweeper(state.clone(), SWEEP_EVERY);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;

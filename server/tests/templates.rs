@@ -3,7 +3,6 @@
 
 mod common;
 
-use app::backend::store::NewSession;
 use app::model::Id;
 use common::{TestApp, spawn_app};
 use serde_json::{Value, json};
@@ -388,17 +387,17 @@ async fn edits_are_in_place_until_a_session_starts_then_versioned() {
     .unwrap();
     assert_eq!(published["status"], "published");
 
-    app.state
-        .store
-        .sessions
-        .insert(NewSession {
-            candidate_id: app::backend::store::new_id(),
-            template_id: Id::parse(&id).unwrap(),
-            prompt_budget: 5,
-            deadline: None,
-        })
-        .await
-        .unwrap();
+    app.register("candidate", "taker@example.com").await;
+    let candidate = app.token("candidate", "taker@example.com").await;
+    let started = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/candidate/session/start/{id}"),
+        Some(&candidate),
+        None,
+    )
+    .await;
+    assert_eq!(started.status(), 200);
     edit["title"] = json!("Two Sum v2");
     let versioned: Value = send(&app, reqwest::Method::PUT, &path, Some(&token), Some(&edit))
         .await

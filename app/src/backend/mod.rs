@@ -5,6 +5,10 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod results;
+pub mod sandbox;
+pub mod scoring;
+pub mod sessions;
 pub mod store;
 pub mod templates;
 
@@ -24,6 +28,8 @@ pub struct AppState {
     pub store: Store,
     pub leptos_options: LeptosOptions,
     pub login_throttle: Arc<LoginThrottle>,
+    /// Integrity events per session and minute.
+    pub event_throttle: Arc<auth::throttle::Throttle>,
 }
 
 impl AppState {
@@ -39,6 +45,7 @@ impl AppState {
             store,
             leptos_options,
             login_throttle: Arc::new(LoginThrottle::default()),
+            event_throttle: Arc::new(sessions::event_throttle()),
         })
     }
 }

@@ -125,3 +125,8 @@ pub async fn archive(state: &AppState, owner: &Id, id: &Id) -> Result<Template, 
         .await?
         .view())
 }
+
+/// Every published template (what candidates may start), newest first.
+pub async fn published(state: &AppState) -> Result<Vec<TemplateRecord>, AppError> {
+    Ok(state.store.templates.list_published().await?)
+}

@@ -2,6 +2,7 @@
 //! web UI's server functions. Handlers only translate HTTP to service calls and back.
 
 mod auth;
+mod candidate;
 mod recruiter;
 
 use app::backend::AppState;
@@ -11,6 +12,7 @@ use axum::Router;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
+        .merge(candidate::routes())
         .merge(recruiter::routes())
         .fallback(|| async { AppError::NotFound("Not Found".into()) })
 }

@@ -4,11 +4,14 @@
 use app::backend::AppState;
 use app::backend::auth::web::RecruiterUser;
 use app::backend::error::AppError;
+use app::backend::results::{self, ResultsQuery};
 use app::backend::templates::{self, parse_id};
+use app::session::ResultDetail;
 use app::template::{Template, TemplateInput};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -19,6 +22,62 @@ pub fn routes() -> Router<AppState> {
         .route("/recruiter/test-template/{id}", get(show).put(update))
         .route("/recruiter/test-template/{id}/publish", post(publish))
         .route("/recruiter/test-template/{id}/archive", post(archive))
+        .route("/recruiter/results", get(results))
+        .route("/recruiter/results.csv", get(results_csv))
+        .route("/recruiter/result/{session_id}", get(result))
+}
+
+/// `?page=abc` names the parameter in a 422, like a bad body field.
+fn bad_query(rejection: QueryRejection) -> AppError {
+    let text = rejection.body_text();
+    let message = text
+        .strip_prefix("Failed to deserialize query string:")
+        .unwrap_or(&text)
+        .trim();
+    AppError::invalid(message.to_owned())
+}
+
+async fn results(
+    State(state): State<AppState>,
+    RecruiterUser(user): RecruiterUser,
+    query: Result<Query<ResultsQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let Query(query) = query.map_err(bad_query)?;
+    let page = results::list(&state, &user.id, &query).await?;
+    Ok((
+        [(
+            HeaderName::from_static("x-total-count"),
+            page.total.to_string(),
+        )],
+        Json(page.items),
+    ))
+}
+
+async fn result(
+    State(state): State<AppState>,
+    RecruiterUser(user): RecruiterUser,
+    Path(session_id): Path<String>,
+) -> Result<Json<ResultDetail>, AppError> {
+    Ok(Json(results::detail(&state, &user.id, &session_id).await?))
+}
+
+async fn results_csv(
+    State(state): State<AppState>,
+    RecruiterUser(user): RecruiterUser,
+    query: Result<Query<ResultsQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let Query(query) = query.map_err(bad_query)?;
+    let body = results::csv(&state, &user.id, query.template_id.as_deref()).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"results.csv\"",
+            ),
+        ],
+        body,
+    ))
 }
 
 async fn create(

@@ -10,6 +10,8 @@ pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
 use crate::model::{Id, Role, Speaker};
+pub use crate::session::SessionStatus;
+use crate::session::{Grading, IntegrityKind};
 use crate::template::{Template, TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -75,57 +77,94 @@ pub trait UserRepo: Send + Sync {
     async fn count(&self) -> StoreResult<u64>;
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SessionStatus {
-    InProgress,
-    Completed,
-}
-
-impl SessionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStatus::InProgress => "in_progress",
-            SessionStatus::Completed => "completed",
-        }
-    }
-
-    pub fn parse(raw: &str) -> StoreResult<Self> {
-        match raw {
-            "in_progress" => Ok(SessionStatus::InProgress),
-            "completed" => Ok(SessionStatus::Completed),
-            other => Err(StoreError::Corrupt(format!(
-                "unknown session status `{other}`"
-            ))),
-        }
-    }
+/// A candidate's saved answer to one question (the latest save wins).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnswerRecord {
+    pub question_id: String,
+    pub answer: serde_json::Value,
+    pub submitted_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionRecord {
     pub id: Id,
     pub candidate_id: Id,
+    /// Denormalised at start, for the recruiter's results and exports.
+    pub candidate_email: String,
     pub template_id: Id,
+    pub template_version: u32,
+    /// The template's owner, so that results are found without reading templates.
+    pub recruiter_id: Id,
     pub status: SessionStatus,
     pub prompt_budget: u32,
     pub used_prompts: u32,
+    pub blocked_prompts: u32,
     pub started_at: DateTime<Utc>,
-    pub deadline: Option<DateTime<Utc>>,
+    pub deadline: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// The template's content when the session started: later edits never change it.
+    pub content: TemplateContent,
+    /// At most one per question.
+    pub answers: Vec<AnswerRecord>,
+    /// Set once the ended session has been graded.
+    pub grading: Option<Grading>,
+}
+
+impl SessionRecord {
+    pub fn answer(&self, question_id: &str) -> Option<&AnswerRecord> {
+        self.answers.iter().find(|a| a.question_id == question_id)
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct NewSession {
     pub candidate_id: Id,
+    pub candidate_email: String,
     pub template_id: Id,
+    pub template_version: u32,
+    pub recruiter_id: Id,
     pub prompt_budget: u32,
-    pub deadline: Option<DateTime<Utc>>,
+    pub deadline: DateTime<Utc>,
+    pub content: TemplateContent,
+}
+
+impl NewSession {
+    /// The record every engine stores for a new session.
+    pub fn into_record(self, started_at: DateTime<Utc>) -> SessionRecord {
+        SessionRecord {
+            id: new_id(),
+            candidate_id: self.candidate_id,
+            candidate_email: self.candidate_email,
+            template_id: self.template_id,
+            template_version: self.template_version,
+            recruiter_id: self.recruiter_id,
+            status: SessionStatus::InProgress,
+            prompt_budget: self.prompt_budget,
+            used_prompts: 0,
+            blocked_prompts: 0,
+            started_at,
+            deadline: self.deadline,
+            ended_at: None,
+            content: self.content,
+            answers: Vec::new(),
+            grading: None,
+        }
+    }
+}
+
+/// What happened to a request to start a session.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StartOutcome {
+    Started(SessionRecord),
+    /// The candidate already has a session of this template in progress: that one.
+    Existing(SessionRecord),
 }
 
 /// What happened to a request to spend one prompt.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SpendOutcome {
     /// One prompt was spent; the session as it is now.
-    Spent(SessionRecord),
+    Spent(Box<SessionRecord>),
     /// Every prompt of the budget is already used: nothing changed.
     BudgetExhausted,
     /// The session has ended: nothing changed.
@@ -133,22 +172,74 @@ pub enum SpendOutcome {
     NotFound,
 }
 
+/// What happened to an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveOutcome {
+    Saved,
+    /// The session has ended or its deadline has passed: nothing changed.
+    NotActive,
+    NotFound,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntegrityRecord {
+    pub id: Id,
+    pub session_id: Id,
+    pub timestamp: DateTime<Utc>,
+    pub kind: IntegrityKind,
+    pub detail: String,
+}
+
+/// One page of a listing, with the number of items on every page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
 #[async_trait]
 pub trait SessionRepo: Send + Sync {
-    async fn insert(&self, session: NewSession) -> StoreResult<SessionRecord>;
+    /// Stores a new in-progress session, unless the candidate already has one of this template
+    /// in progress: then that one is returned. Atomic: parallel starts create one session.
+    async fn start(&self, session: NewSession) -> StoreResult<StartOutcome>;
     async fn find(&self, id: &Id) -> StoreResult<Option<SessionRecord>>;
+    /// The candidate's session of this template that is in progress, if any.
+    async fn find_in_progress(
+        &self,
+        candidate_id: &Id,
+        template_id: &Id,
+    ) -> StoreResult<Option<SessionRecord>>;
+    /// Saves (or replaces) the answer to one question while the session is in progress and
+    /// `answer.submitted_at` is before its deadline.
+    async fn save_answer(&self, id: &Id, answer: AnswerRecord) -> StoreResult<SaveOutcome>;
     /// Spends one prompt of an in-progress session if any is left, as one atomic conditional update:
     /// under any number of concurrent callers at most `prompt_budget` prompts are ever spent.
     async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome>;
     /// How many sessions were ever started from the template.
     async fn count_for_template(&self, template_id: &Id) -> StoreResult<u64>;
-    /// Ends an in-progress session; `None` when it does not exist or had already ended
-    /// (only the first caller wins).
-    async fn complete(
+    /// Ends an in-progress session: from then on nothing is saved into it. `None` when it does
+    /// not exist or had already ended (only the first caller wins).
+    async fn close(&self, id: &Id, ended_at: DateTime<Utc>) -> StoreResult<Option<SessionRecord>>;
+    /// Stores the grading of an ended session. Grading is deterministic, so storing it twice
+    /// stores the same thing.
+    async fn set_grading(&self, id: &Id, grading: &Grading) -> StoreResult<()>;
+    /// The candidate's sessions, newest first.
+    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionRecord>>;
+    /// Ended sessions of the recruiter's templates (of one template if given), most recently
+    /// ended first.
+    async fn list_completed_for_recruiter(
         &self,
-        id: &Id,
-        ended_at: DateTime<Utc>,
-    ) -> StoreResult<Option<SessionRecord>>;
+        recruiter_id: &Id,
+        template_id: Option<&Id>,
+        skip: u64,
+        limit: u32,
+    ) -> StoreResult<Page<SessionRecord>>;
+    /// Ids of in-progress sessions whose deadline is before `now` (at most `limit`).
+    async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>>;
+    async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()>;
+    /// The session's integrity events, oldest first.
+    async fn events(&self, session_id: &Id) -> StoreResult<Vec<IntegrityRecord>>;
+    async fn count_events(&self, session_id: &Id) -> StoreResult<u64>;
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -5,11 +5,12 @@
 //! that must be atomic is a single-document update with its guard in the filter.
 
 use super::{
-    ChatMessage, ChatRepo, Health, NewSession, NewTemplate, NewUser, SessionRecord, SessionRepo,
-    SessionStatus, SpendOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord,
-    UserRepo, new_id, now,
+    AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
+    Page, SaveOutcome, SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome,
+    StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
+use crate::session::{Grading, IntegrityKind};
 use crate::template::{TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -23,6 +24,7 @@ const USERS: &str = "users";
 const SESSIONS: &str = "sessions";
 const CHAT: &str = "chat_messages";
 const TEMPLATES: &str = "templates";
+const EVENTS: &str = "integrity_events";
 const DUPLICATE_KEY: i32 = 11000;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -84,7 +86,40 @@ fn indexes() -> Vec<(&'static str, IndexModel)> {
                 .build(),
         ),
         (
+            SESSIONS,
+            IndexModel::builder()
+                .keys(doc! { "candidate_id": 1, "template_id": 1 })
+                .options(
+                    IndexOptions::builder()
+                        .unique(true)
+                        .partial_filter_expression(
+                            doc! { "status": SessionStatus::InProgress.as_str() },
+                        )
+                        .name("one_in_progress".to_owned())
+                        .build(),
+                )
+                .build(),
+        ),
+        (
+            SESSIONS,
+            IndexModel::builder()
+                .keys(doc! { "recruiter_id": 1, "status": 1, "ended_at": -1 })
+                .build(),
+        ),
+        (
+            SESSIONS,
+            IndexModel::builder()
+                .keys(doc! { "status": 1, "deadline": 1 })
+                .build(),
+        ),
+        (
             CHAT,
+            IndexModel::builder()
+                .keys(doc! { "session_id": 1, "ts": 1, "_id": 1 })
+                .build(),
+        ),
+        (
+            EVENTS,
             IndexModel::builder()
                 .keys(doc! { "session_id": 1, "ts": 1, "_id": 1 })
                 .build(),
@@ -196,31 +231,87 @@ fn user_from_doc(d: &Document) -> StoreResult<UserRecord> {
     })
 }
 
-fn session_doc(s: &SessionRecord) -> Document {
-    doc! {
+fn to_bson_doc(value: &impl serde::Serialize, what: &str) -> StoreResult<Document> {
+    bson::to_document(value).map_err(|e| StoreError::Internal(format!("{what}: {e}")))
+}
+
+fn answer_doc(a: &AnswerRecord) -> StoreResult<Document> {
+    Ok(doc! {
+        "question_id": &a.question_id,
+        "answer": bson::to_bson(&a.answer).map_err(|e| StoreError::Internal(format!("answer: {e}")))?,
+        "submitted_at": date(a.submitted_at),
+    })
+}
+
+fn answer_from_doc(d: &Document) -> StoreResult<AnswerRecord> {
+    let answer = d.get("answer").cloned().unwrap_or(Bson::Null);
+    Ok(AnswerRecord {
+        question_id: get_str(d, "question_id")?.to_owned(),
+        answer: bson::from_bson(answer).map_err(|e| corrupt("answers.answer", e))?,
+        submitted_at: get_time(d, "submitted_at")?,
+    })
+}
+
+fn session_doc(s: &SessionRecord) -> StoreResult<Document> {
+    Ok(doc! {
         "_id": oid(&s.id),
         "candidate_id": oid(&s.candidate_id),
+        "candidate_email": &s.candidate_email,
         "template_id": oid(&s.template_id),
+        "template_version": i64::from(s.template_version),
+        "recruiter_id": oid(&s.recruiter_id),
         "status": s.status.as_str(),
         "prompt_budget": i64::from(s.prompt_budget),
         "used_prompts": i64::from(s.used_prompts),
+        "blocked_prompts": i64::from(s.blocked_prompts),
         "started_at": date(s.started_at),
-        "deadline": s.deadline.map(date),
+        "deadline": date(s.deadline),
         "ended_at": s.ended_at.map(date),
-    }
+        "content": to_bson_doc(&s.content, "template content")?,
+        "answers": s.answers.iter().map(answer_doc).collect::<StoreResult<Vec<_>>>()?,
+        "grading": s.grading.as_ref().map(|g| to_bson_doc(g, "grading")).transpose()?,
+    })
 }
 
 fn session_from_doc(d: &Document) -> StoreResult<SessionRecord> {
+    let status = get_str(d, "status")?;
+    let content = d
+        .get_document("content")
+        .map_err(|e| corrupt("content", e))?
+        .clone();
+    let answers = d
+        .get_array("answers")
+        .map_err(|e| corrupt("answers", e))?
+        .iter()
+        .map(|a| match a {
+            Bson::Document(a) => answer_from_doc(a),
+            other => Err(corrupt(
+                "answers",
+                format!("expected a document, found {other:?}"),
+            )),
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let grading = match d.get("grading") {
+        None | Some(Bson::Null) => None,
+        Some(g) => Some(bson::from_bson(g.clone()).map_err(|e| corrupt("grading", e))?),
+    };
     Ok(SessionRecord {
         id: get_id(d, "_id")?,
         candidate_id: get_id(d, "candidate_id")?,
+        candidate_email: get_str(d, "candidate_email")?.to_owned(),
         template_id: get_id(d, "template_id")?,
-        status: SessionStatus::parse(get_str(d, "status")?)?,
+        template_version: get_count(d, "template_version")?,
+        recruiter_id: get_id(d, "recruiter_id")?,
+        status: SessionStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
         prompt_budget: get_count(d, "prompt_budget")?,
         used_prompts: get_count(d, "used_prompts")?,
+        blocked_prompts: get_count(d, "blocked_prompts")?,
         started_at: get_time(d, "started_at")?,
-        deadline: get_optional_time(d, "deadline")?,
+        deadline: get_time(d, "deadline")?,
         ended_at: get_optional_time(d, "ended_at")?,
+        content: bson::from_document(content).map_err(|e| corrupt("content", e))?,
+        answers,
+        grading,
     })
 }
 
@@ -237,12 +328,69 @@ fn spend_update() -> Document {
     doc! { "$inc": { "used_prompts": 1_i64 } }
 }
 
-fn complete_filter(id: &Id) -> Document {
+/// Matches the session while it accepts answers at `at`: in progress and before its deadline.
+/// `has_answer` narrows it to whether the question already has an answer (so that the update
+/// either replaces that element in place or pushes the first one: never two for one question).
+fn save_answer_filter(id: &Id, question_id: &str, at: DateTime<Utc>, has_answer: bool) -> Document {
+    let mut filter = doc! {
+        "_id": oid(id),
+        "status": SessionStatus::InProgress.as_str(),
+        "deadline": { "$gt": date(at) },
+    };
+    if has_answer {
+        filter.insert("answers.question_id", question_id);
+    } else {
+        filter.insert("answers.question_id", doc! { "$ne": question_id });
+    }
+    filter
+}
+
+fn replace_answer_update(answer: &AnswerRecord) -> StoreResult<Document> {
+    Ok(doc! { "$set": { "answers.$": answer_doc(answer)? } })
+}
+
+fn push_answer_update(answer: &AnswerRecord) -> StoreResult<Document> {
+    Ok(doc! { "$push": { "answers": answer_doc(answer)? } })
+}
+
+fn close_filter(id: &Id) -> Document {
     doc! { "_id": oid(id), "status": SessionStatus::InProgress.as_str() }
 }
 
-fn complete_update(ended_at: DateTime<Utc>) -> Document {
+fn close_update(ended_at: DateTime<Utc>) -> Document {
     doc! { "$set": { "status": SessionStatus::Completed.as_str(), "ended_at": date(ended_at) } }
+}
+
+fn completed_for_recruiter_filter(recruiter_id: &Id, template_id: Option<&Id>) -> Document {
+    let mut filter = doc! {
+        "recruiter_id": oid(recruiter_id),
+        "status": SessionStatus::Completed.as_str(),
+    };
+    if let Some(template_id) = template_id {
+        filter.insert("template_id", oid(template_id));
+    }
+    filter
+}
+
+fn event_doc(e: &IntegrityRecord) -> Document {
+    doc! {
+        "_id": oid(&e.id),
+        "session_id": oid(&e.session_id),
+        "ts": date(e.timestamp),
+        "kind": e.kind.as_str(),
+        "detail": &e.detail,
+    }
+}
+
+fn event_from_doc(d: &Document) -> StoreResult<IntegrityRecord> {
+    let kind = get_str(d, "kind")?;
+    Ok(IntegrityRecord {
+        id: get_id(d, "_id")?,
+        session_id: get_id(d, "session_id")?,
+        timestamp: get_time(d, "ts")?,
+        kind: IntegrityKind::parse(kind).ok_or_else(|| corrupt("kind", kind))?,
+        detail: get_str(d, "detail")?.to_owned(),
+    })
 }
 
 fn chat_doc(m: &ChatMessage) -> Document {
@@ -279,7 +427,7 @@ fn template_doc(t: &TemplateRecord) -> StoreResult<Document> {
 }
 
 fn content_doc(content: &TemplateContent) -> StoreResult<Document> {
-    bson::to_document(content).map_err(|e| StoreError::Internal(format!("template content: {e}")))
+    to_bson_doc(content, "template content")
 }
 
 fn template_from_doc(d: &Document) -> StoreResult<TemplateRecord> {
@@ -383,25 +531,58 @@ impl UserRepo for MongoStore {
     }
 }
 
-#[async_trait]
-impl SessionRepo for MongoStore {
-    async fn insert(&self, session: NewSession) -> StoreResult<SessionRecord> {
-        let record = SessionRecord {
-            id: new_id(),
-            candidate_id: session.candidate_id,
-            template_id: session.template_id,
-            status: SessionStatus::InProgress,
-            prompt_budget: session.prompt_budget,
-            used_prompts: 0,
-            started_at: now(),
-            deadline: session.deadline,
-            ended_at: None,
-        };
-        self.collection(SESSIONS)
-            .insert_one(session_doc(&record))
+impl MongoStore {
+    async fn sessions_matching(
+        &self,
+        filter: Document,
+        sort: Document,
+        skip: u64,
+        limit: Option<u32>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let collection = self.collection(SESSIONS);
+        let mut find = collection.find(filter).sort(sort).skip(skip);
+        if let Some(limit) = limit {
+            find = find.limit(i64::from(limit));
+        }
+        let mut cursor = find.await.map_err(map_err)?;
+        let mut sessions = Vec::new();
+        while cursor.advance().await.map_err(map_err)? {
+            let d = cursor.deserialize_current().map_err(map_err)?;
+            sessions.push(session_from_doc(&d)?);
+        }
+        Ok(sessions)
+    }
+
+    async fn updated_one(&self, filter: Document, update: Document) -> StoreResult<bool> {
+        let result = self
+            .collection(SESSIONS)
+            .update_one(filter, update)
             .await
             .map_err(map_err)?;
-        Ok(record)
+        Ok(result.matched_count == 1)
+    }
+}
+
+#[async_trait]
+impl SessionRepo for MongoStore {
+    async fn start(&self, session: NewSession) -> StoreResult<StartOutcome> {
+        let record = session.into_record(now());
+        match self
+            .collection(SESSIONS)
+            .insert_one(session_doc(&record)?)
+            .await
+        {
+            Ok(_) => Ok(StartOutcome::Started(record)),
+            // The partial unique index allows one in-progress session per candidate and template.
+            Err(err) if is_duplicate_key(&err) => self
+                .find_in_progress(&record.candidate_id, &record.template_id)
+                .await?
+                .map(StartOutcome::Existing)
+                .ok_or_else(|| {
+                    StoreError::Internal("session start conflicted with nothing".into())
+                }),
+            Err(err) => Err(map_err(err)),
+        }
     }
 
     async fn find(&self, id: &Id) -> StoreResult<Option<SessionRecord>> {
@@ -413,6 +594,50 @@ impl SessionRepo for MongoStore {
         found.as_ref().map(session_from_doc).transpose()
     }
 
+    async fn find_in_progress(
+        &self,
+        candidate_id: &Id,
+        template_id: &Id,
+    ) -> StoreResult<Option<SessionRecord>> {
+        let found = self
+            .collection(SESSIONS)
+            .find_one(doc! {
+                "candidate_id": oid(candidate_id),
+                "template_id": oid(template_id),
+                "status": SessionStatus::InProgress.as_str(),
+            })
+            .await
+            .map_err(map_err)?;
+        found.as_ref().map(session_from_doc).transpose()
+    }
+
+    async fn save_answer(&self, id: &Id, answer: AnswerRecord) -> StoreResult<SaveOutcome> {
+        let at = answer.submitted_at;
+        // Replace in place, else push the first answer; a concurrent first save of the same
+        // question makes the push miss, and the retry then replaces.
+        for _ in 0..2 {
+            if self
+                .updated_one(
+                    save_answer_filter(id, &answer.question_id, at, true),
+                    replace_answer_update(&answer)?,
+                )
+                .await?
+                || self
+                    .updated_one(
+                        save_answer_filter(id, &answer.question_id, at, false),
+                        push_answer_update(&answer)?,
+                    )
+                    .await?
+            {
+                return Ok(SaveOutcome::Saved);
+            }
+        }
+        Ok(match SessionRepo::find(self, id).await? {
+            None => SaveOutcome::NotFound,
+            Some(_) => SaveOutcome::NotActive,
+        })
+    }
+
     async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome> {
         let updated = self
             .collection(SESSIONS)
@@ -421,7 +646,7 @@ impl SessionRepo for MongoStore {
             .await
             .map_err(map_err)?;
         if let Some(d) = updated {
-            return Ok(SpendOutcome::Spent(session_from_doc(&d)?));
+            return Ok(SpendOutcome::Spent(Box::new(session_from_doc(&d)?)));
         }
         Ok(match SessionRepo::find(self, id).await? {
             None => SpendOutcome::NotFound,
@@ -437,18 +662,102 @@ impl SessionRepo for MongoStore {
             .map_err(map_err)
     }
 
-    async fn complete(
-        &self,
-        id: &Id,
-        ended_at: DateTime<Utc>,
-    ) -> StoreResult<Option<SessionRecord>> {
+    async fn close(&self, id: &Id, ended_at: DateTime<Utc>) -> StoreResult<Option<SessionRecord>> {
         let updated = self
             .collection(SESSIONS)
-            .find_one_and_update(complete_filter(id), complete_update(ended_at))
+            .find_one_and_update(close_filter(id), close_update(ended_at))
             .return_document(ReturnDocument::After)
             .await
             .map_err(map_err)?;
         updated.as_ref().map(session_from_doc).transpose()
+    }
+
+    async fn set_grading(&self, id: &Id, grading: &Grading) -> StoreResult<()> {
+        self.updated_one(
+            doc! { "_id": oid(id), "status": SessionStatus::Completed.as_str() },
+            doc! { "$set": { "grading": to_bson_doc(grading, "grading")? } },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionRecord>> {
+        self.sessions_matching(
+            doc! { "candidate_id": oid(candidate_id) },
+            doc! { "started_at": -1, "_id": -1 },
+            0,
+            None,
+        )
+        .await
+    }
+
+    async fn list_completed_for_recruiter(
+        &self,
+        recruiter_id: &Id,
+        template_id: Option<&Id>,
+        skip: u64,
+        limit: u32,
+    ) -> StoreResult<Page<SessionRecord>> {
+        let filter = completed_for_recruiter_filter(recruiter_id, template_id);
+        let total = self
+            .collection(SESSIONS)
+            .count_documents(filter.clone())
+            .await
+            .map_err(map_err)?;
+        let items = self
+            .sessions_matching(
+                filter,
+                doc! { "ended_at": -1, "_id": -1 },
+                skip,
+                Some(limit),
+            )
+            .await?;
+        Ok(Page { items, total })
+    }
+
+    async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>> {
+        let sessions = self
+            .sessions_matching(
+                doc! {
+                    "status": SessionStatus::InProgress.as_str(),
+                    "deadline": { "$lte": date(now) },
+                },
+                doc! { "deadline": 1 },
+                0,
+                Some(limit),
+            )
+            .await?;
+        Ok(sessions.into_iter().map(|s| s.id).collect())
+    }
+
+    async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()> {
+        self.collection(EVENTS)
+            .insert_one(event_doc(&event))
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn events(&self, session_id: &Id) -> StoreResult<Vec<IntegrityRecord>> {
+        let mut cursor = self
+            .collection(EVENTS)
+            .find(doc! { "session_id": oid(session_id) })
+            .sort(doc! { "ts": 1, "_id": 1 })
+            .await
+            .map_err(map_err)?;
+        let mut events = Vec::new();
+        while cursor.advance().await.map_err(map_err)? {
+            let d = cursor.deserialize_current().map_err(map_err)?;
+            events.push(event_from_doc(&d)?);
+        }
+        Ok(events)
+    }
+
+    async fn count_events(&self, session_id: &Id) -> StoreResult<u64> {
+        self.collection(EVENTS)
+            .count_documents(doc! { "session_id": oid(session_id) })
+            .await
+            .map_err(map_err)
     }
 }
 
@@ -599,6 +908,27 @@ mod tests {
 
     const SESSION: &str = "65a1b2c3d4e5f60718293a4b";
 
+    fn sample_session() -> SessionRecord {
+        let content: TemplateContent = serde_json::from_value(serde_json::json!({
+            "title": "T", "description": "", "time_limit_minutes": 30, "default_prompt_budget": 5,
+            "weights": { "accuracy": 0.6, "speed_efficiency": 0.2, "prompt_wellness": 0.2 },
+            "block_copy_paste": false,
+            "questions": [{ "id": "q1", "type": "theory", "prompt": "Why?" }]
+        }))
+        .unwrap();
+        NewSession {
+            candidate_id: new_id(),
+            candidate_email: "cand@example.com".into(),
+            template_id: new_id(),
+            template_version: 2,
+            recruiter_id: new_id(),
+            prompt_budget: 5,
+            deadline: now(),
+            content,
+        }
+        .into_record(now())
+    }
+
     #[test]
     fn spend_guard_is_in_the_filter_and_the_update_is_a_single_increment() {
         let filter = spend_filter(&id(SESSION));
@@ -660,15 +990,68 @@ mod tests {
     }
 
     #[test]
-    fn completing_only_matches_an_in_progress_session() {
+    fn closing_only_matches_an_in_progress_session() {
         let ended = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
         assert_eq!(
-            complete_filter(&id(SESSION)),
+            close_filter(&id(SESSION)),
             doc! { "_id": ObjectId::parse_str(SESSION).unwrap(), "status": "in_progress" }
         );
         assert_eq!(
-            complete_update(ended),
+            close_update(ended),
             doc! { "$set": { "status": "completed", "ended_at": bson::DateTime::from_millis(1_700_000_000_123) } }
+        );
+    }
+
+    #[test]
+    fn answers_are_saved_only_before_the_deadline_and_once_per_question() {
+        let at = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        let deadline_guard = doc! { "$gt": bson::DateTime::from_millis(1_700_000_000_123) };
+        assert_eq!(
+            save_answer_filter(&id(SESSION), "q1", at, true),
+            doc! {
+                "_id": ObjectId::parse_str(SESSION).unwrap(),
+                "status": "in_progress",
+                "deadline": deadline_guard.clone(),
+                "answers.question_id": "q1",
+            }
+        );
+        assert_eq!(
+            save_answer_filter(&id(SESSION), "q1", at, false),
+            doc! {
+                "_id": ObjectId::parse_str(SESSION).unwrap(),
+                "status": "in_progress",
+                "deadline": deadline_guard,
+                "answers.question_id": { "$ne": "q1" },
+            }
+        );
+        let answer = AnswerRecord {
+            question_id: "q1".into(),
+            answer: serde_json::json!([0, 2]),
+            submitted_at: at,
+        };
+        let replace = replace_answer_update(&answer).unwrap();
+        let element = replace
+            .get_document("$set")
+            .unwrap()
+            .get_document("answers.$")
+            .unwrap();
+        assert_eq!(answer_from_doc(element).unwrap(), answer);
+        let push = push_answer_update(&answer).unwrap();
+        assert!(push.get_document("$push").unwrap().contains_key("answers"));
+    }
+
+    #[test]
+    fn one_session_per_candidate_and_template_may_be_in_progress() {
+        let (collection, model) = indexes()
+            .into_iter()
+            .find(|(_, m)| m.keys == doc! { "candidate_id": 1, "template_id": 1 })
+            .expect("the in-progress index");
+        assert_eq!(collection, SESSIONS);
+        let options = model.options.expect("options");
+        assert_eq!(options.unique, Some(true));
+        assert_eq!(
+            options.partial_filter_expression,
+            Some(doc! { "status": "in_progress" })
         );
     }
 
@@ -691,20 +1074,47 @@ mod tests {
         };
         assert_eq!(user_from_doc(&user_doc(&user)).unwrap(), user);
 
-        let session = SessionRecord {
-            id: new_id(),
-            candidate_id: new_id(),
-            template_id: new_id(),
-            status: SessionStatus::InProgress,
-            prompt_budget: 5,
-            used_prompts: 2,
-            started_at: now(),
-            deadline: Some(now()),
-            ended_at: None,
-        };
-        let d = session_doc(&session);
+        let mut session = sample_session();
+        let d = session_doc(&session).unwrap();
         assert_eq!(d.get("ended_at"), Some(&Bson::Null));
         assert_eq!(session_from_doc(&d).unwrap(), session);
+        session.status = SessionStatus::Completed;
+        session.ended_at = Some(now());
+        session.answers.push(AnswerRecord {
+            question_id: "q1".into(),
+            answer: serde_json::json!("function f() { return 1; }"),
+            submitted_at: now(),
+        });
+        session.grading = Some(Grading {
+            scores: crate::session::Scores {
+                accuracy: 50.0,
+                speed_efficiency: 75.5,
+                prompt_wellness: 100.0,
+                total_score: 65.1,
+            },
+            questions: vec![crate::session::QuestionGrade {
+                question_id: "q1".into(),
+                score: 50.0,
+                explanation: "1 of 2 tests passed".into(),
+                tests: vec![crate::session::TestOutcome {
+                    passed: false,
+                    error: Some("expected 3, got 2".into()),
+                    millis: 3,
+                }],
+            }],
+        });
+        assert_eq!(
+            session_from_doc(&session_doc(&session).unwrap()).unwrap(),
+            session
+        );
+        let event = IntegrityRecord {
+            id: new_id(),
+            session_id: session.id.clone(),
+            timestamp: now(),
+            kind: IntegrityKind::Paste,
+            detail: "42 characters".into(),
+        };
+        assert_eq!(event_from_doc(&event_doc(&event)).unwrap(), event);
 
         let message = ChatMessage {
             id: new_id(),
@@ -732,17 +1142,7 @@ mod tests {
             matches!(err, StoreError::Corrupt(ref m) if m.contains("email")),
             "{err}"
         );
-        let mut d = session_doc(&SessionRecord {
-            id: new_id(),
-            candidate_id: new_id(),
-            template_id: new_id(),
-            status: SessionStatus::Completed,
-            prompt_budget: 1,
-            used_prompts: 0,
-            started_at: now(),
-            deadline: None,
-            ended_at: None,
-        });
+        let mut d = session_doc(&sample_session()).unwrap();
         d.insert("used_prompts", -1_i64);
         assert!(matches!(session_from_doc(&d), Err(StoreError::Corrupt(_))));
     }

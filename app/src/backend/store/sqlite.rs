@@ -3,11 +3,12 @@
 //! connection in tokio's blocking pool (deadpool-sqlite).
 
 use super::{
-    ChatMessage, ChatRepo, Health, NewSession, NewTemplate, NewUser, SessionRecord, SessionRepo,
-    SessionStatus, SpendOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord,
-    UserRepo, new_id, now,
+    AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
+    Page, SaveOutcome, SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome,
+    StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
+use crate::session::{Grading, IntegrityKind};
 use crate::template::{TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -67,6 +68,49 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX templates_by_owner ON templates (owner_id, created_at);
     CREATE INDEX templates_by_status ON templates (status, created_at);
+"#,
+    // Sessions snapshot their template and keep answers per question; no release ever wrote the
+    // first sessions table, so it is replaced rather than altered.
+    r#"
+    DROP TABLE sessions;
+    CREATE TABLE sessions (
+        id               TEXT PRIMARY KEY,
+        candidate_id     TEXT NOT NULL,
+        candidate_email  TEXT NOT NULL,
+        template_id      TEXT NOT NULL,
+        template_version INTEGER NOT NULL,
+        recruiter_id     TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        prompt_budget    INTEGER NOT NULL CHECK (prompt_budget >= 0),
+        used_prompts     INTEGER NOT NULL DEFAULT 0 CHECK (used_prompts >= 0),
+        blocked_prompts  INTEGER NOT NULL DEFAULT 0 CHECK (blocked_prompts >= 0),
+        started_at       INTEGER NOT NULL,
+        deadline         INTEGER NOT NULL,
+        ended_at         INTEGER,
+        content          TEXT NOT NULL,
+        grading          TEXT
+    );
+    CREATE INDEX sessions_by_candidate ON sessions (candidate_id, started_at);
+    CREATE INDEX sessions_by_template ON sessions (template_id, started_at);
+    CREATE INDEX sessions_by_recruiter ON sessions (recruiter_id, status, ended_at);
+    CREATE INDEX sessions_by_deadline ON sessions (status, deadline);
+    CREATE UNIQUE INDEX sessions_one_in_progress ON sessions (candidate_id, template_id)
+        WHERE status = 'in_progress';
+    CREATE TABLE answers (
+        session_id   TEXT NOT NULL,
+        question_id  TEXT NOT NULL,
+        answer       TEXT NOT NULL,
+        submitted_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, question_id)
+    );
+    CREATE TABLE integrity_events (
+        id         TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        ts         INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        detail     TEXT NOT NULL
+    );
+    CREATE INDEX integrity_by_session ON integrity_events (session_id, ts, id);
 "#,
 ];
 
@@ -214,7 +258,7 @@ impl FromSql for Speaker {
 
 impl FromSql for SessionStatus {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        text_column(value, |s| SessionStatus::parse(s).ok())
+        text_column(value, SessionStatus::parse)
     }
 }
 
@@ -252,25 +296,79 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     })
 }
 
-const SESSION_COLUMNS: &str = "id, candidate_id, template_id, status, prompt_budget, used_prompts, started_at, deadline, ended_at";
+const SESSION_COLUMNS: &str = "id, candidate_id, candidate_email, template_id, template_version, recruiter_id, status, prompt_budget, used_prompts, blocked_prompts, started_at, deadline, ended_at, content, grading";
 
-fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
-    Ok(SessionRecord {
-        id: row.get(0)?,
-        candidate_id: row.get(1)?,
-        template_id: row.get(2)?,
-        status: row.get(3)?,
-        prompt_budget: row.get(4)?,
-        used_prompts: row.get(5)?,
-        started_at: time_at(row, 6)?,
-        deadline: optional_time_at(row, 7)?,
-        ended_at: optional_time_at(row, 8)?,
+fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
+    let raw: String = row.get(index)?;
+    serde_json::from_str(&raw).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
     })
 }
 
+fn to_json(value: &impl serde::Serialize) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+/// A session row without its answers (see [`load_answers`]).
+fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
+    let grading: Option<String> = row.get(14)?;
+    Ok(SessionRecord {
+        id: row.get(0)?,
+        candidate_id: row.get(1)?,
+        candidate_email: row.get(2)?,
+        template_id: row.get(3)?,
+        template_version: row.get(4)?,
+        recruiter_id: row.get(5)?,
+        status: row.get(6)?,
+        prompt_budget: row.get(7)?,
+        used_prompts: row.get(8)?,
+        blocked_prompts: row.get(9)?,
+        started_at: time_at(row, 10)?,
+        deadline: time_at(row, 11)?,
+        ended_at: optional_time_at(row, 12)?,
+        content: json_column(row, 13)?,
+        answers: Vec::new(),
+        grading: match grading {
+            None => None,
+            Some(_) => Some(json_column(row, 14)?),
+        },
+    })
+}
+
+fn load_answers(conn: &Connection, session: &mut SessionRecord) -> StoreResult<()> {
+    let mut statement = conn.prepare_cached(
+        "SELECT question_id, answer, submitted_at FROM answers WHERE session_id = ?1 ORDER BY submitted_at, question_id",
+    )?;
+    let rows = statement.query_map([&session.id], |row| {
+        Ok(AnswerRecord {
+            question_id: row.get(0)?,
+            answer: json_column(row, 1)?,
+            submitted_at: time_at(row, 2)?,
+        })
+    })?;
+    session.answers = rows.collect::<rusqlite::Result<_>>()?;
+    Ok(())
+}
+
+/// Sessions matching `filter` (a WHERE clause over `params`), answers included.
+fn select_sessions(
+    conn: &Connection,
+    filter: &str,
+    params: &[&dyn ToSql],
+) -> StoreResult<Vec<SessionRecord>> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter}");
+    let mut statement = conn.prepare(&sql)?;
+    let mut sessions = statement
+        .query_map(params, session_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for session in &mut sessions {
+        load_answers(conn, session)?;
+    }
+    Ok(sessions)
+}
+
 fn find_session(conn: &Connection, id: &Id) -> StoreResult<Option<SessionRecord>> {
-    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
-    Ok(conn.query_row(&sql, [id], session_from_row).optional()?)
+    Ok(select_sessions(conn, "id = ?1", &[id])?.pop())
 }
 
 #[async_trait]
@@ -335,33 +433,39 @@ impl UserRepo for SqliteStore {
 
 #[async_trait]
 impl SessionRepo for SqliteStore {
-    async fn insert(&self, session: NewSession) -> StoreResult<SessionRecord> {
-        let record = SessionRecord {
-            id: new_id(),
-            candidate_id: session.candidate_id,
-            template_id: session.template_id,
-            status: SessionStatus::InProgress,
-            prompt_budget: session.prompt_budget,
-            used_prompts: 0,
-            started_at: now(),
-            deadline: session.deadline,
-            ended_at: None,
-        };
+    async fn start(&self, session: NewSession) -> StoreResult<StartOutcome> {
+        let record = session.into_record(now());
+        let content = to_json(&record.content)?;
         self.run(move |conn| {
-            conn.execute(
-                "INSERT INTO sessions (id, candidate_id, template_id, status, prompt_budget, used_prompts, started_at, deadline, ended_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, NULL)",
+            let inserted = conn.execute(
+                "INSERT INTO sessions (id, candidate_id, candidate_email, template_id, template_version, recruiter_id, status, prompt_budget, started_at, deadline, content)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (candidate_id, template_id) WHERE status = 'in_progress' DO NOTHING",
                 params![
                     record.id,
                     record.candidate_id,
+                    record.candidate_email,
                     record.template_id,
+                    record.template_version,
+                    record.recruiter_id,
                     record.status.as_str(),
                     record.prompt_budget,
                     millis(record.started_at),
-                    record.deadline.map(millis),
+                    millis(record.deadline),
+                    content,
                 ],
             )?;
-            Ok(record)
+            if inserted == 1 {
+                return Ok(StartOutcome::Started(record));
+            }
+            let existing = select_sessions(
+                conn,
+                "candidate_id = ?1 AND template_id = ?2 AND status = 'in_progress'",
+                &[&record.candidate_id, &record.template_id],
+            )?
+            .pop()
+            .ok_or_else(|| StoreError::Internal("session start conflicted with nothing".into()))?;
+            Ok(StartOutcome::Existing(existing))
         })
         .await
     }
@@ -371,21 +475,73 @@ impl SessionRepo for SqliteStore {
         self.run(move |conn| find_session(conn, &id)).await
     }
 
+    async fn find_in_progress(
+        &self,
+        candidate_id: &Id,
+        template_id: &Id,
+    ) -> StoreResult<Option<SessionRecord>> {
+        let (candidate_id, template_id) = (candidate_id.clone(), template_id.clone());
+        self.run(move |conn| {
+            Ok(select_sessions(
+                conn,
+                "candidate_id = ?1 AND template_id = ?2 AND status = 'in_progress'",
+                &[&candidate_id, &template_id],
+            )?
+            .pop())
+        })
+        .await
+    }
+
+    async fn save_answer(&self, id: &Id, answer: AnswerRecord) -> StoreResult<SaveOutcome> {
+        let id = id.clone();
+        let value = to_json(&answer.answer)?;
+        self.run(move |conn| {
+            // One write transaction: the session cannot be closed between the check and the save.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let state: Option<(SessionStatus, i64)> = tx
+                .query_row(
+                    "SELECT status, deadline FROM sessions WHERE id = ?1",
+                    [&id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let outcome = match state {
+                None => SaveOutcome::NotFound,
+                Some((status, deadline))
+                    if status != SessionStatus::InProgress
+                        || millis(answer.submitted_at) >= deadline =>
+                {
+                    SaveOutcome::NotActive
+                }
+                Some(_) => {
+                    tx.execute(
+                        "INSERT INTO answers (session_id, question_id, answer, submitted_at) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (session_id, question_id) DO UPDATE SET answer = excluded.answer, submitted_at = excluded.submitted_at",
+                        params![id, answer.question_id, value, millis(answer.submitted_at)],
+                    )?;
+                    SaveOutcome::Saved
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
     async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome> {
         let id = id.clone();
         self.run(move |conn| {
             // The guard and the increment are one statement: SQLite serialises writers, so the
             // budget can never be overspent whatever the concurrency.
-            let sql = format!(
+            let updated = conn.execute(
                 "UPDATE sessions SET used_prompts = used_prompts + 1
-                 WHERE id = ?1 AND status = 'in_progress' AND used_prompts < prompt_budget
-                 RETURNING {SESSION_COLUMNS}"
-            );
-            if let Some(updated) = conn.query_row(&sql, [&id], session_from_row).optional()? {
-                return Ok(SpendOutcome::Spent(updated));
-            }
-            Ok(match find_session(conn, &id)? {
+                 WHERE id = ?1 AND status = 'in_progress' AND used_prompts < prompt_budget",
+                [&id],
+            )?;
+            let current = find_session(conn, &id)?;
+            Ok(match current {
                 None => SpendOutcome::NotFound,
+                Some(s) if updated == 1 => SpendOutcome::Spent(Box::new(s)),
                 Some(s) if s.status != SessionStatus::InProgress => SpendOutcome::NotActive,
                 Some(_) => SpendOutcome::BudgetExhausted,
             })
@@ -406,23 +562,147 @@ impl SessionRepo for SqliteStore {
         .await
     }
 
-    async fn complete(
-        &self,
-        id: &Id,
-        ended_at: DateTime<Utc>,
-    ) -> StoreResult<Option<SessionRecord>> {
+    async fn close(&self, id: &Id, ended_at: DateTime<Utc>) -> StoreResult<Option<SessionRecord>> {
         let id = id.clone();
         self.run(move |conn| {
-            let sql = format!(
+            let closed = conn.execute(
                 "UPDATE sessions SET status = 'completed', ended_at = ?2
-                 WHERE id = ?1 AND status = 'in_progress'
-                 RETURNING {SESSION_COLUMNS}"
-            );
-            Ok(conn
-                .query_row(&sql, params![id, millis(ended_at)], session_from_row)
-                .optional()?)
+                 WHERE id = ?1 AND status = 'in_progress'",
+                params![id, millis(ended_at)],
+            )?;
+            if closed == 0 {
+                return Ok(None);
+            }
+            find_session(conn, &id)
         })
         .await
+    }
+
+    async fn set_grading(&self, id: &Id, grading: &Grading) -> StoreResult<()> {
+        let id = id.clone();
+        let grading = to_json(grading)?;
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE sessions SET grading = ?2 WHERE id = ?1 AND status = 'completed'",
+                params![id, grading],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionRecord>> {
+        let candidate_id = candidate_id.clone();
+        self.run(move |conn| {
+            select_sessions(
+                conn,
+                "candidate_id = ?1 ORDER BY started_at DESC, id DESC",
+                &[&candidate_id],
+            )
+        })
+        .await
+    }
+
+    async fn list_completed_for_recruiter(
+        &self,
+        recruiter_id: &Id,
+        template_id: Option<&Id>,
+        skip: u64,
+        limit: u32,
+    ) -> StoreResult<Page<SessionRecord>> {
+        let recruiter_id = recruiter_id.clone();
+        let template_id = template_id.cloned();
+        let skip = i64::try_from(skip).unwrap_or(i64::MAX);
+        self.run(move |conn| {
+            let filter =
+                "recruiter_id = ?1 AND status = 'completed' AND (?2 IS NULL OR template_id = ?2)";
+            let total: i64 = conn.query_row(
+                &format!("SELECT COUNT(*) FROM sessions WHERE {filter}"),
+                params![recruiter_id, template_id],
+                |row| row.get(0),
+            )?;
+            let items = select_sessions(
+                conn,
+                &format!("{filter} ORDER BY ended_at DESC, id DESC LIMIT ?3 OFFSET ?4"),
+                &[&recruiter_id, &template_id, &limit, &skip],
+            )?;
+            Ok(Page {
+                items,
+                total: u64::try_from(total).unwrap_or(0),
+            })
+        })
+        .await
+    }
+
+    async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>> {
+        self.run(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT id FROM sessions WHERE status = 'in_progress' AND deadline <= ?1 ORDER BY deadline LIMIT ?2",
+            )?;
+            let ids = statement
+                .query_map(params![millis(now), limit], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<Id>>>()?;
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO integrity_events (id, session_id, ts, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    event.id,
+                    event.session_id,
+                    millis(event.timestamp),
+                    event.kind.as_str(),
+                    event.detail
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn events(&self, session_id: &Id) -> StoreResult<Vec<IntegrityRecord>> {
+        let session_id = session_id.clone();
+        self.run(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT id, session_id, ts, kind, detail FROM integrity_events WHERE session_id = ?1 ORDER BY ts, id",
+            )?;
+            let events = statement
+                .query_map([session_id], |row| {
+                    Ok(IntegrityRecord {
+                        id: row.get(0)?,
+                        session_id: row.get(1)?,
+                        timestamp: time_at(row, 2)?,
+                        kind: row.get(3)?,
+                        detail: row.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(events)
+        })
+        .await
+    }
+
+    async fn count_events(&self, session_id: &Id) -> StoreResult<u64> {
+        let session_id = session_id.clone();
+        self.run(move |conn| {
+            let count: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM integrity_events WHERE session_id = ?1",
+                [session_id],
+                |row| row.get(0),
+            )?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+        .await
+    }
+}
+
+impl FromSql for IntegrityKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        text_column(value, IntegrityKind::parse)
     }
 }
 
@@ -435,10 +715,7 @@ impl FromSql for TemplateStatus {
 const TEMPLATE_COLUMNS: &str = "id, owner_id, status, version, created_at, updated_at, content";
 
 fn template_from_row(row: &Row<'_>) -> rusqlite::Result<TemplateRecord> {
-    let content: String = row.get(6)?;
-    let content: TemplateContent = serde_json::from_str(&content).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let content: TemplateContent = json_column(row, 6)?;
     Ok(TemplateRecord {
         id: row.get(0)?,
         owner_id: row.get(1)?,
@@ -448,10 +725,6 @@ fn template_from_row(row: &Row<'_>) -> rusqlite::Result<TemplateRecord> {
         updated_at: time_at(row, 5)?,
         content,
     })
-}
-
-fn content_json(content: &TemplateContent) -> StoreResult<String> {
-    serde_json::to_string(content).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
 fn find_template(conn: &Connection, id: &Id) -> StoreResult<Option<TemplateRecord>> {
@@ -476,7 +749,7 @@ fn list_templates(
 impl TemplateRepo for SqliteStore {
     async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord> {
         let record = template.into_record();
-        let content = content_json(&record.content)?;
+        let content = to_json(&record.content)?;
         self.run(move |conn| {
             conn.execute(
                 "INSERT INTO templates (id, owner_id, status, version, created_at, updated_at, content)
@@ -520,7 +793,7 @@ impl TemplateRepo for SqliteStore {
         content: TemplateContent,
     ) -> StoreResult<Option<TemplateRecord>> {
         let id = id.clone();
-        let content = content_json(&content)?;
+        let content = to_json(&content)?;
         let next_version = expected_version + u32::from(new_version);
         self.run(move |conn| {
             let sql = format!(

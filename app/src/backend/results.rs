@@ -1,0 +1,202 @@
+//! Results: ended attempts at a recruiter's own templates, as a page, one in depth, or CSV.
+
+use super::AppState;
+use super::error::AppError;
+use super::sessions::{rfc3339, saved_answer};
+use super::store::SessionRecord;
+use super::templates::parse_id;
+use crate::model::Id;
+use crate::session::{
+    IntegrityEvent, MAX_PER_PAGE, ResultDetail, ResultQuestion, ResultSummary, TranscriptLine,
+};
+use serde::Deserialize;
+
+const NOT_FOUND: &str = "Result not found.";
+/// Chat lines shown with a result.
+const TRANSCRIPT_LIMIT: u32 = 2_000;
+/// Rows of one CSV export at most.
+const CSV_LIMIT: u32 = 10_000;
+
+/// `?template_id=&page=&per_page=`; pages count from 1.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ResultsQuery {
+    pub template_id: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+pub struct ResultsPage {
+    pub items: Vec<ResultSummary>,
+    pub total: u64,
+}
+
+fn summary(record: &SessionRecord) -> ResultSummary {
+    let ended = record.ended_at.unwrap_or(record.deadline);
+    ResultSummary {
+        session_id: record.id.clone(),
+        template_id: record.template_id.clone(),
+        template_title: record.content.title.clone(),
+        candidate_id: record.candidate_id.clone(),
+        candidate_email: record.candidate_email.clone(),
+        start_time: rfc3339(record.started_at),
+        ended_at: record.ended_at.map(rfc3339),
+        duration_seconds: (ended - record.started_at).num_seconds().max(0),
+        used_prompts: record.used_prompts,
+        blocked_prompts: record.blocked_prompts,
+        prompt_budget: record.prompt_budget,
+        scores: record.grading.as_ref().map(|g| g.scores),
+    }
+}
+
+fn template_filter(raw: Option<&str>) -> Result<Option<Id>, AppError> {
+    raw.filter(|t| !t.trim().is_empty())
+        .map(parse_id)
+        .transpose()
+}
+
+pub async fn list(
+    state: &AppState,
+    recruiter: &Id,
+    query: &ResultsQuery,
+) -> Result<ResultsPage, AppError> {
+    let template_id = template_filter(query.template_id.as_deref())?;
+    let page = query.page.unwrap_or(1);
+    let per_page = query.per_page.unwrap_or(20);
+    if page == 0 {
+        return Err(AppError::invalid("page: pages are numbered from 1".into()));
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(AppError::invalid(format!(
+            "per_page: must be between 1 and {MAX_PER_PAGE}"
+        )));
+    }
+    let skip = u64::from(page - 1) * u64::from(per_page);
+    let found = state
+        .store
+        .sessions
+        .list_completed_for_recruiter(recruiter, template_id.as_ref(), skip, per_page)
+        .await?;
+    Ok(ResultsPage {
+        items: found.items.iter().map(summary).collect(),
+        total: found.total,
+    })
+}
+
+pub async fn detail(
+    state: &AppState,
+    recruiter: &Id,
+    raw_id: &str,
+) -> Result<ResultDetail, AppError> {
+    let id = parse_id(raw_id)?;
+    let record = match state.store.sessions.find(&id).await? {
+        Some(r) if &r.recruiter_id == recruiter => r,
+        _ => return Err(AppError::NotFound(NOT_FOUND.into())),
+    };
+    let chat = state.store.chat.history(&id, TRANSCRIPT_LIMIT).await?;
+    let events = state.store.sessions.events(&id).await?;
+    let grades = record.grading.as_ref().map(|g| &g.questions);
+    Ok(ResultDetail {
+        summary: summary(&record),
+        status: record.status,
+        weights: record.content.weights,
+        time_limit_minutes: record.content.time_limit_minutes,
+        questions: record
+            .content
+            .questions
+            .iter()
+            .map(|q| ResultQuestion {
+                question: q.clone(),
+                answer: record.answer(&q.id).map(saved_answer),
+                grade: grades.and_then(|g| g.iter().find(|g| g.question_id == q.id).cloned()),
+            })
+            .collect(),
+        chat: chat
+            .into_iter()
+            .map(|m| TranscriptLine {
+                speaker: m.speaker,
+                message: m.message,
+                timestamp: rfc3339(m.timestamp),
+            })
+            .collect(),
+        integrity_events: events
+            .into_iter()
+            .map(|e| IntegrityEvent {
+                kind: e.kind,
+                detail: e.detail,
+                timestamp: rfc3339(e.timestamp),
+            })
+            .collect(),
+    })
+}
+
+/// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.
+fn csv_field(raw: &str) -> String {
+    let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{raw}")
+    } else {
+        raw.to_owned()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+pub const CSV_HEADER: &str = "session_id,template,candidate_email,start_time,end_time,duration_seconds,prompts_used,prompts_blocked,accuracy,speed_efficiency,prompt_wellness,total_score";
+
+/// One row per ended attempt (most recently ended first).
+pub async fn csv(
+    state: &AppState,
+    recruiter: &Id,
+    template_id: Option<&str>,
+) -> Result<String, AppError> {
+    let template_id = template_filter(template_id)?;
+    let found = state
+        .store
+        .sessions
+        .list_completed_for_recruiter(recruiter, template_id.as_ref(), 0, CSV_LIMIT)
+        .await?;
+    let mut out = String::from(CSV_HEADER);
+    out.push_str("\r\n");
+    for record in &found.items {
+        let s = summary(record);
+        let score = |f: fn(&crate::session::Scores) -> f64| {
+            s.scores
+                .as_ref()
+                .map(|x| format!("{:.2}", f(x)))
+                .unwrap_or_default()
+        };
+        let row = [
+            s.session_id.to_string(),
+            csv_field(&s.template_title),
+            csv_field(&s.candidate_email),
+            s.start_time.clone(),
+            s.ended_at.clone().unwrap_or_default(),
+            s.duration_seconds.to_string(),
+            s.used_prompts.to_string(),
+            s.blocked_prompts.to_string(),
+            score(|x| x.accuracy),
+            score(|x| x.speed_efficiency),
+            score(|x| x.prompt_wellness),
+            score(|x| x.total_score),
+        ];
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+}

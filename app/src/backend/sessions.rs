@@ -1,0 +1,386 @@
+//! Candidate sessions: the one service behind the candidate's REST routes and test pages.
+//!
+//! The server owns the clock: a session accepts answers until its deadline; past it the session
+//! is ended and graded on the next access to it (lazily) and by [`sweep`], which the server runs
+//! periodically, whichever comes first.
+
+use super::AppState;
+use super::auth::throttle::{Throttle, ThrottlePolicy};
+use super::error::AppError;
+use super::scoring;
+use super::store::{
+    AnswerRecord, IntegrityRecord, NewSession, SaveOutcome, SessionRecord, StartOutcome, new_id,
+    now,
+};
+use super::templates::parse_id;
+use crate::model::Id;
+use crate::session::{
+    AnswerInput, CandidateQuestion, Grading, IntegrityInput, MAX_ANSWER_CHARS,
+    MAX_EVENT_DETAIL_CHARS, MAX_EVENTS_PER_SESSION, Message, SavedAnswer, Scores, SessionStatus,
+    SessionSummary, SessionView,
+};
+use crate::template::{QuestionKind, TemplateStatus};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+const NOT_FOUND: &str = "Session not found.";
+const TEMPLATE_NOT_FOUND: &str = "Test not found.";
+const ENDED: &str = "This session has ended; nothing more is accepted.";
+
+/// Integrity events accepted per session and minute (a browser reports a handful at most).
+pub const EVENTS_PER_MINUTE: ThrottlePolicy = ThrottlePolicy {
+    max_failures: 60,
+    window: Duration::from_secs(60),
+    capacity: 100_000,
+};
+
+pub fn event_throttle() -> Throttle {
+    Throttle::new(EVENTS_PER_MINUTE)
+}
+
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn view(record: &SessionRecord, resumed: bool) -> SessionView {
+    let time_left = match record.status {
+        SessionStatus::InProgress => (record.deadline - now()).num_seconds().max(0),
+        SessionStatus::Completed => 0,
+    };
+    SessionView {
+        session_id: record.id.clone(),
+        template_id: record.template_id.clone(),
+        title: record.content.title.clone(),
+        description: record.content.description.clone(),
+        status: record.status,
+        start_time: rfc3339(record.started_at),
+        deadline: rfc3339(record.deadline),
+        ended_at: record.ended_at.map(rfc3339),
+        time_limit_minutes: record.content.time_limit_minutes,
+        time_left_seconds: time_left,
+        prompt_budget: record.prompt_budget,
+        used_prompts: record.used_prompts,
+        block_copy_paste: record.content.block_copy_paste,
+        questions: record
+            .content
+            .questions
+            .iter()
+            .map(CandidateQuestion::from)
+            .collect(),
+        answers: record.answers.iter().map(saved_answer).collect(),
+        scores: record.grading.as_ref().map(|g| g.scores),
+        resumed,
+    }
+}
+
+pub fn saved_answer(answer: &AnswerRecord) -> SavedAnswer {
+    SavedAnswer {
+        question_id: answer.question_id.clone(),
+        answer: answer.answer.clone(),
+        submitted_at: rfc3339(answer.submitted_at),
+    }
+}
+
+fn summary(record: &SessionRecord) -> SessionSummary {
+    SessionSummary {
+        session_id: record.id.clone(),
+        template_id: record.template_id.clone(),
+        title: record.content.title.clone(),
+        status: record.status,
+        start_time: rfc3339(record.started_at),
+        deadline: rfc3339(record.deadline),
+        ended_at: record.ended_at.map(rfc3339),
+        scores: record.grading.as_ref().map(|g| g.scores),
+    }
+}
+
+/// Ends the session (if still in progress) and makes sure it is graded. Ending at the deadline
+/// when it has passed, so that a late sweep does not cost the candidate speed.
+async fn finalize(state: &AppState, record: SessionRecord) -> Result<SessionRecord, AppError> {
+    let mut record = match record.status {
+        SessionStatus::InProgress => {
+            let ended_at = now().min(record.deadline);
+            match state.store.sessions.close(&record.id, ended_at).await? {
+                Some(closed) => closed,
+                // Someone else closed it meanwhile: read what they stored.
+                None => state
+                    .store
+                    .sessions
+                    .find(&record.id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(NOT_FOUND.into()))?,
+            }
+        }
+        SessionStatus::Completed => record,
+    };
+    if record.grading.is_none() {
+        let snapshot = record.clone();
+        let grading: Grading = tokio::task::spawn_blocking(move || scoring::grade(&snapshot))
+            .await
+            .map_err(|e| AppError::Internal(format!("grading failed: {e}")))?;
+        state
+            .store
+            .sessions
+            .set_grading(&record.id, &grading)
+            .await?;
+        tracing::info!(session_id = %record.id, total = grading.scores.total_score, "session graded");
+        record.grading = Some(grading);
+    }
+    Ok(record)
+}
+
+/// Ends and grades the session if its deadline has passed.
+async fn settle(state: &AppState, record: SessionRecord) -> Result<SessionRecord, AppError> {
+    let overdue = record.status == SessionStatus::InProgress && now() >= record.deadline;
+    let ungraded = record.status == SessionStatus::Completed && record.grading.is_none();
+    if overdue || ungraded {
+        finalize(state, record).await
+    } else {
+        Ok(record)
+    }
+}
+
+/// The candidate's own session, settled; anyone else's is reported exactly like a missing one.
+async fn owned(state: &AppState, candidate: &Id, raw_id: &str) -> Result<SessionRecord, AppError> {
+    let id = parse_id(raw_id)?;
+    match state.store.sessions.find(&id).await? {
+        Some(record) if &record.candidate_id == candidate => settle(state, record).await,
+        _ => Err(AppError::NotFound(NOT_FOUND.into())),
+    }
+}
+
+/// Starts the published template, or resumes the candidate's attempt of it that is in progress.
+pub async fn start(
+    state: &AppState,
+    candidate: &Id,
+    candidate_email: &str,
+    raw_template_id: &str,
+) -> Result<SessionView, AppError> {
+    let template_id = parse_id(raw_template_id)?;
+    let template = match state.store.templates.find(&template_id).await? {
+        Some(t) if t.status == TemplateStatus::Published => t,
+        _ => return Err(AppError::NotFound(TEMPLATE_NOT_FOUND.into())),
+    };
+    if let Some(existing) = state
+        .store
+        .sessions
+        .find_in_progress(candidate, &template_id)
+        .await?
+    {
+        let existing = settle(state, existing).await?;
+        if existing.status == SessionStatus::InProgress {
+            return Ok(view(&existing, true));
+        }
+    }
+    let started_at = now();
+    let deadline =
+        started_at + chrono::Duration::minutes(i64::from(template.content.time_limit_minutes));
+    let outcome = state
+        .store
+        .sessions
+        .start(NewSession {
+            candidate_id: candidate.clone(),
+            candidate_email: candidate_email.to_owned(),
+            template_id: template.id.clone(),
+            template_version: template.version,
+            recruiter_id: template.owner_id.clone(),
+            prompt_budget: template.content.default_prompt_budget,
+            deadline,
+            content: template.content,
+        })
+        .await?;
+    Ok(match outcome {
+        StartOutcome::Started(record) => {
+            tracing::info!(session_id = %record.id, template_id = %record.template_id, "session started");
+            view(&record, false)
+        }
+        StartOutcome::Existing(record) => view(&record, true),
+    })
+}
+
+pub async fn get(state: &AppState, candidate: &Id, raw_id: &str) -> Result<SessionView, AppError> {
+    Ok(view(&owned(state, candidate, raw_id).await?, false))
+}
+
+pub async fn list(state: &AppState, candidate: &Id) -> Result<Vec<SessionSummary>, AppError> {
+    let records = state.store.sessions.list_for_candidate(candidate).await?;
+    let mut summaries = Vec::with_capacity(records.len());
+    for record in records {
+        summaries.push(summary(&settle(state, record).await?));
+    }
+    Ok(summaries)
+}
+
+/// The answer in its stored form, checked against the question's type.
+fn normalize_answer(kind: &QuestionKind, answer: Value) -> Result<Value, AppError> {
+    match kind {
+        QuestionKind::Coding { .. } | QuestionKind::Theory { .. } => match answer {
+            Value::String(text) if text.chars().count() > MAX_ANSWER_CHARS => {
+                Err(AppError::invalid(format!(
+                    "answer: must be at most {MAX_ANSWER_CHARS} characters"
+                )))
+            }
+            Value::String(text) => Ok(Value::String(text)),
+            _ => Err(AppError::invalid(
+                "answer: must be text for this question".into(),
+            )),
+        },
+        QuestionKind::MultipleChoice { options, correct } => {
+            let picked: Vec<Value> = match answer {
+                Value::Array(items) => items,
+                single @ Value::Number(_) => vec![single],
+                _ => {
+                    return Err(AppError::invalid(
+                        "answer: must be an option index or a list of option indexes".into(),
+                    ));
+                }
+            };
+            let mut indexes = Vec::with_capacity(picked.len());
+            for item in &picked {
+                match item.as_u64().and_then(|n| usize::try_from(n).ok()) {
+                    Some(i) if i < options.len() => indexes.push(i),
+                    _ => {
+                        return Err(AppError::invalid(format!(
+                            "answer: options are numbered 0 to {}",
+                            options.len().saturating_sub(1)
+                        )));
+                    }
+                }
+            }
+            indexes.sort_unstable();
+            indexes.dedup();
+            if correct.len() == 1 && indexes.len() > 1 {
+                return Err(AppError::invalid(
+                    "answer: this question takes a single option".into(),
+                ));
+            }
+            Ok(Value::from(indexes))
+        }
+    }
+}
+
+pub async fn submit_answer(
+    state: &AppState,
+    candidate: &Id,
+    raw_id: &str,
+    input: AnswerInput,
+) -> Result<Message, AppError> {
+    let record = owned(state, candidate, raw_id).await?;
+    let question = record
+        .content
+        .questions
+        .iter()
+        .find(|q| q.id == input.question_id)
+        .ok_or_else(|| AppError::NotFound("Question not found in this session.".into()))?;
+    if record.status != SessionStatus::InProgress {
+        return Err(AppError::BadRequest(ENDED.into()));
+    }
+    let answer = normalize_answer(&question.kind, input.answer)?;
+    let saved = state
+        .store
+        .sessions
+        .save_answer(
+            &record.id,
+            AnswerRecord {
+                question_id: question.id.clone(),
+                answer,
+                submitted_at: now(),
+            },
+        )
+        .await?;
+    match saved {
+        SaveOutcome::Saved => Ok(Message {
+            message: "Answer submitted successfully".into(),
+        }),
+        SaveOutcome::NotActive => {
+            // The deadline passed between the read and the write: settle it now.
+            settle(state, record).await?;
+            Err(AppError::BadRequest(ENDED.into()))
+        }
+        SaveOutcome::NotFound => Err(AppError::NotFound(NOT_FOUND.into())),
+    }
+}
+
+/// Ends the session and returns its scores; calling again returns the same scores.
+pub async fn end(state: &AppState, candidate: &Id, raw_id: &str) -> Result<Scores, AppError> {
+    let record = owned(state, candidate, raw_id).await?;
+    let record = finalize(state, record).await?;
+    record
+        .grading
+        .map(|g| g.scores)
+        .ok_or_else(|| AppError::Internal("a finalized session has no grading".into()))
+}
+
+pub async fn record_event(
+    state: &AppState,
+    candidate: &Id,
+    raw_id: &str,
+    input: IntegrityInput,
+) -> Result<Message, AppError> {
+    let detail = input.detail.unwrap_or_default();
+    if detail.chars().count() > MAX_EVENT_DETAIL_CHARS {
+        return Err(AppError::invalid(format!(
+            "detail: must be at most {MAX_EVENT_DETAIL_CHARS} characters"
+        )));
+    }
+    let record = owned(state, candidate, raw_id).await?;
+    if record.status != SessionStatus::InProgress {
+        return Err(AppError::BadRequest(ENDED.into()));
+    }
+    let key = record.id.to_string();
+    let clock = Instant::now();
+    state
+        .event_throttle
+        .check(&key, clock)
+        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
+    state.event_throttle.record_failure(&key, clock);
+    if state.store.sessions.count_events(&record.id).await? >= MAX_EVENTS_PER_SESSION {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: 60,
+        });
+    }
+    state
+        .store
+        .sessions
+        .add_event(IntegrityRecord {
+            id: new_id(),
+            session_id: record.id.clone(),
+            timestamp: now(),
+            kind: input.kind,
+            detail,
+        })
+        .await?;
+    Ok(Message {
+        message: "Event recorded".into(),
+    })
+}
+
+/// Ends and grades every session whose deadline has passed; returns how many.
+pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
+    let overdue = state.store.sessions.overdue(now(), 100).await?;
+    let mut settled = 0;
+    for id in overdue {
+        if let Some(record) = state.store.sessions.find(&id).await? {
+            finalize(state, record).await?;
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}
+
+/// Runs [`sweep`] every `every` until the process ends.
+pub fn spawn_sweeper(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match sweep(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "ended sessions past their deadline"),
+                Err(err) => tracing::warn!(error = %err, "deadline sweep failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,366 @@
+//! Test sessions: what a candidate sees and sends while taking a test, and what a recruiter reads
+//! afterwards. Shared by the server and the browser. Nothing the candidate receives carries a
+//! question's hidden parts (test cases, correct options, rubrics): [`CandidateQuestion`] is built
+//! from a [`Question`] by dropping them.
+
+use crate::model::Id;
+use crate::template::{Question, QuestionKind, TestCase, Weights};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Longest answer (code or free text) a candidate may save, in characters.
+pub const MAX_ANSWER_CHARS: usize = 50_000;
+/// Longest detail of an integrity event, in characters.
+pub const MAX_EVENT_DETAIL_CHARS: usize = 500;
+/// Integrity events kept per session; later ones are refused.
+pub const MAX_EVENTS_PER_SESSION: u64 = 1_000;
+/// Results per page at most.
+pub const MAX_PER_PAGE: u32 = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    InProgress,
+    Completed,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::InProgress => "in_progress",
+            SessionStatus::Completed => "completed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "in_progress" => Some(SessionStatus::InProgress),
+            "completed" => Some(SessionStatus::Completed),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionStatus::InProgress => "In progress",
+            SessionStatus::Completed => "Completed",
+        }
+    }
+}
+
+/// A question as the candidate sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CandidateQuestionKind {
+    /// Write `function_name` in JavaScript; `examples` may be run.
+    Coding {
+        function_name: String,
+        examples: Vec<TestCase>,
+    },
+    /// Choose one option, or every right one when `multiple`.
+    MultipleChoice {
+        options: Vec<String>,
+        multiple: bool,
+    },
+    /// Answer in free text.
+    Theory {},
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CandidateQuestion {
+    pub id: String,
+    pub prompt: String,
+    pub context: Option<String>,
+    #[serde(flatten)]
+    pub kind: CandidateQuestionKind,
+}
+
+impl From<&Question> for CandidateQuestion {
+    fn from(question: &Question) -> Self {
+        let kind = match &question.kind {
+            QuestionKind::Coding {
+                function_name,
+                examples,
+                ..
+            } => CandidateQuestionKind::Coding {
+                function_name: function_name.clone(),
+                examples: examples.clone(),
+            },
+            QuestionKind::MultipleChoice { options, correct } => {
+                CandidateQuestionKind::MultipleChoice {
+                    options: options.clone(),
+                    multiple: correct.len() > 1,
+                }
+            }
+            QuestionKind::Theory { .. } => CandidateQuestionKind::Theory {},
+        };
+        CandidateQuestion {
+            id: question.id.clone(),
+            prompt: question.prompt.clone(),
+            context: question.context.clone(),
+            kind,
+        }
+    }
+}
+
+/// The four scores of a finished session, each 0–100 with two decimals.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    pub accuracy: f64,
+    pub speed_efficiency: f64,
+    pub prompt_wellness: f64,
+    pub total_score: f64,
+}
+
+/// One hidden or visible test of a coding answer, as run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestOutcome {
+    pub passed: bool,
+    /// Why it failed: the thrown error, a time-out, or the value returned instead.
+    pub error: Option<String>,
+    pub millis: u64,
+}
+
+/// How one question was graded (shown to the recruiter).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuestionGrade {
+    pub question_id: String,
+    /// 0–100, two decimals.
+    pub score: f64,
+    /// How the score came about, in a sentence.
+    pub explanation: String,
+    /// Coding questions: one entry per hidden test, in order.
+    #[serde(default)]
+    pub tests: Vec<TestOutcome>,
+}
+
+/// The scores of a session and how each question contributed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Grading {
+    pub scores: Scores,
+    pub questions: Vec<QuestionGrade>,
+}
+
+/// One saved answer. Coding and theory answers are text; multiple choice is a list of option
+/// indexes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedAnswer {
+    pub question_id: String,
+    pub answer: Value,
+    /// RFC 3339.
+    pub submitted_at: String,
+}
+
+/// A session as its candidate sees it: returned when it starts and when it is resumed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub session_id: Id,
+    pub template_id: Id,
+    pub title: String,
+    pub description: String,
+    pub status: SessionStatus,
+    /// RFC 3339.
+    pub start_time: String,
+    /// RFC 3339: past it nothing more is accepted and the session is scored.
+    pub deadline: String,
+    pub ended_at: Option<String>,
+    pub time_limit_minutes: u32,
+    /// Seconds until the deadline (0 once passed or ended).
+    pub time_left_seconds: i64,
+    pub prompt_budget: u32,
+    pub used_prompts: u32,
+    pub block_copy_paste: bool,
+    pub questions: Vec<CandidateQuestion>,
+    pub answers: Vec<SavedAnswer>,
+    pub scores: Option<Scores>,
+    /// When starting: whether an attempt already in progress was returned instead of a new one.
+    pub resumed: bool,
+}
+
+/// One of a candidate's attempts, for their dashboard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub session_id: Id,
+    pub template_id: Id,
+    pub title: String,
+    pub status: SessionStatus,
+    pub start_time: String,
+    pub deadline: String,
+    pub ended_at: Option<String>,
+    pub scores: Option<Scores>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnswerInput {
+    pub question_id: String,
+    pub answer: Value,
+}
+
+/// A plain confirmation, as the seed sent it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrityKind {
+    TabHidden,
+    WindowBlur,
+    FullscreenExit,
+    Paste,
+    Copy,
+}
+
+impl IntegrityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrityKind::TabHidden => "tab_hidden",
+            IntegrityKind::WindowBlur => "window_blur",
+            IntegrityKind::FullscreenExit => "fullscreen_exit",
+            IntegrityKind::Paste => "paste",
+            IntegrityKind::Copy => "copy",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            IntegrityKind::TabHidden,
+            IntegrityKind::WindowBlur,
+            IntegrityKind::FullscreenExit,
+            IntegrityKind::Paste,
+            IntegrityKind::Copy,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            IntegrityKind::TabHidden => "Left the tab",
+            IntegrityKind::WindowBlur => "Window lost focus",
+            IntegrityKind::FullscreenExit => "Left full screen",
+            IntegrityKind::Paste => "Pasted",
+            IntegrityKind::Copy => "Copied",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegrityInput {
+    pub kind: IntegrityKind,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegrityEvent {
+    pub kind: IntegrityKind,
+    pub detail: String,
+    /// RFC 3339, the server's clock.
+    pub timestamp: String,
+}
+
+/// One completed attempt in the recruiter's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultSummary {
+    pub session_id: Id,
+    pub template_id: Id,
+    pub template_title: String,
+    pub candidate_id: Id,
+    pub candidate_email: String,
+    pub start_time: String,
+    pub ended_at: Option<String>,
+    pub duration_seconds: i64,
+    pub used_prompts: u32,
+    pub blocked_prompts: u32,
+    pub prompt_budget: u32,
+    pub scores: Option<Scores>,
+}
+
+/// One question of a result: what was asked (hidden parts included), answered and scored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultQuestion {
+    pub question: Question,
+    pub answer: Option<SavedAnswer>,
+    pub grade: Option<QuestionGrade>,
+}
+
+/// One line of the interviewer chat transcript.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    pub speaker: crate::model::Speaker,
+    pub message: String,
+    pub timestamp: String,
+}
+
+/// Everything about one attempt, for the recruiter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultDetail {
+    #[serde(flatten)]
+    pub summary: ResultSummary,
+    pub status: SessionStatus,
+    pub weights: Weights,
+    pub time_limit_minutes: u32,
+    pub questions: Vec<ResultQuestion>,
+    pub chat: Vec<TranscriptLine>,
+    pub integrity_events: Vec<IntegrityEvent>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_candidate_view_of_a_question_drops_every_hidden_part() {
+        let questions: Vec<Question> = serde_json::from_value(json!([
+            {"id": "c", "type": "coding", "prompt": "Add", "function_name": "add",
+             "test_cases": [{"input": [1, 2], "expected": 3}],
+             "examples": [{"input": [0, 0], "expected": 0}]},
+            {"id": "m", "type": "multiple_choice", "prompt": "Pick", "options": ["a", "b", "c"],
+             "correct": [0, 2]},
+            {"id": "t", "type": "theory", "prompt": "Explain", "reference_answer": "SECRET-REF",
+             "rubric_keywords": ["SECRET-KEYWORD"]},
+        ]))
+        .expect("questions");
+        let seen: Vec<CandidateQuestion> = questions.iter().map(CandidateQuestion::from).collect();
+        let text = serde_json::to_string(&seen).expect("json");
+        for hidden in [
+            "test_cases",
+            "expected\":3",
+            "correct",
+            "SECRET-REF",
+            "SECRET-KEYWORD",
+        ] {
+            assert!(!text.contains(hidden), "{hidden} leaked in {text}");
+        }
+        assert!(text.contains("\"examples\""));
+        assert_eq!(
+            seen[1].kind,
+            CandidateQuestionKind::MultipleChoice {
+                options: vec!["a".into(), "b".into(), "c".into()],
+                multiple: true
+            }
+        );
+    }
+
+    #[test]
+    fn integrity_kinds_round_trip_through_their_names() {
+        for raw in [
+            "tab_hidden",
+            "window_blur",
+            "fullscreen_exit",
+            "paste",
+            "copy",
+        ] {
+            let kind = IntegrityKind::parse(raw).expect(raw);
+            assert_eq!(kind.as_str(), raw);
+            assert_eq!(
+                serde_json::to_value(kind).expect("json"),
+                Value::String(raw.into())
+            );
+        }
+        assert_eq!(IntegrityKind::parse("screenshot"), None);
+    }
+}

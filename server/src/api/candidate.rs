@@ -1,0 +1,85 @@
+//! `/api/v1/candidate/...`: taking a test (candidates only: a recruiter gets 403, anyone signed
+//! out 401).
+
+use app::backend::AppState;
+use app::backend::auth::web::CandidateUser;
+use app::backend::error::AppError;
+use app::backend::sessions;
+use app::session::{AnswerInput, IntegrityInput, Message, Scores, SessionSummary, SessionView};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/candidate/session/start/{template_id}", post(start))
+        .route(
+            "/candidate/session/submit-answer/{session_id}",
+            post(submit_answer),
+        )
+        .route("/candidate/session/end/{session_id}", post(end))
+        .route("/candidate/sessions", get(list))
+        .route("/candidate/session/{session_id}", get(show))
+        .route(
+            "/candidate/session/{session_id}/integrity-event",
+            post(integrity_event),
+        )
+}
+
+async fn start(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+    Path(template_id): Path<String>,
+) -> Result<Json<SessionView>, AppError> {
+    Ok(Json(
+        sessions::start(&state, &user.id, &user.email, &template_id).await?,
+    ))
+}
+
+async fn submit_answer(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+    Path(session_id): Path<String>,
+    body: Result<Json<AnswerInput>, JsonRejection>,
+) -> Result<Json<Message>, AppError> {
+    let Json(input) = body?;
+    Ok(Json(
+        sessions::submit_answer(&state, &user.id, &session_id, input).await?,
+    ))
+}
+
+async fn end(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+    Path(session_id): Path<String>,
+) -> Result<Json<Scores>, AppError> {
+    Ok(Json(sessions::end(&state, &user.id, &session_id).await?))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+) -> Result<Json<Vec<SessionSummary>>, AppError> {
+    Ok(Json(sessions::list(&state, &user.id).await?))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+    Path(session_id): Path<String>,
+) -> Result<Json<SessionView>, AppError> {
+    Ok(Json(sessions::get(&state, &user.id, &session_id).await?))
+}
+
+async fn integrity_event(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+    Path(session_id): Path<String>,
+    body: Result<Json<IntegrityInput>, JsonRejection>,
+) -> Result<Json<Message>, AppError> {
+    let Json(input) = body?;
+    Ok(Json(
+        sessions::record_event(&state, &user.id, &session_id, input).await?,
+    ))
+}

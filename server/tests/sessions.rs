@@ -1,0 +1,740 @@
+//! Candidates taking tests over REST, and recruiters reading the results: every status, ownership,
+//! resume, deadlines, idempotent ends, integrity events, pagination and CSV.
+
+mod common;
+
+use app::backend::store::{NewSession, StartOutcome, now};
+use app::model::Id;
+use common::{TestApp, spawn_app};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn mixed_test() -> Value {
+    json!({
+        "title": "Mixed",
+        "time_limit_minutes": 30,
+        "default_prompt_budget": 4,
+        "weights": { "accuracy": 0.6, "speed_efficiency": 0.2, "prompt_wellness": 0.2 },
+        "questions": [
+            { "id": "add", "type": "coding", "prompt": "Add two numbers.",
+              "context": "function add(a, b) {\n}", "function_name": "add",
+              "test_cases": [{ "input": [1, 2], "expected": 3 }, { "input": [40, 2], "expected": 4242 }],
+              "examples": [{ "input": [0, 0], "expected": 0 }] },
+            { "id": "one", "type": "multiple_choice", "prompt": "Pick b.",
+              "options": ["a", "b", "c"], "correct": [1] },
+            { "id": "many", "type": "multiple_choice", "prompt": "Pick a and c.",
+              "options": ["a", "b", "c"], "correct": [0, 2] },
+            { "id": "why", "type": "theory", "prompt": "What is a closure?",
+              "reference_answer": "HIDDEN-REFERENCE closure", "rubric_keywords": ["closure", "scope"] }
+        ]
+    })
+}
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut request = app.client.request(method, app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.expect("request")
+}
+
+struct World {
+    app: TestApp,
+    recruiter: String,
+    candidate: String,
+    candidate_id: String,
+    template_id: String,
+}
+
+async fn world_with(test: Value) -> World {
+    let app = spawn_app().await;
+    app.register("recruiter", "boss@example.com").await;
+    let recruiter = app.token("recruiter", "boss@example.com").await;
+    let account = app.register("candidate", "cand@example.com").await;
+    let candidate = app.token("candidate", "cand@example.com").await;
+    let created = call(
+        &app,
+        Method::POST,
+        "/api/v1/recruiter/test-template",
+        Some(&recruiter),
+        Some(&test),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let template: Value = created.json().await.unwrap();
+    World {
+        app,
+        recruiter,
+        candidate,
+        candidate_id: account["id"].as_str().unwrap().to_owned(),
+        template_id: template["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+impl World {
+    async fn start(&self) -> Value {
+        let response = call(
+            &self.app,
+            Method::POST,
+            &format!("/api/v1/candidate/session/start/{}", self.template_id),
+            Some(&self.candidate),
+            None,
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    async fn answer(
+        &self,
+        token: &str,
+        session: &str,
+        question: &str,
+        answer: Value,
+    ) -> reqwest::Response {
+        call(
+            &self.app,
+            Method::POST,
+            &format!("/api/v1/candidate/session/submit-answer/{session}"),
+            Some(token),
+            Some(&json!({ "question_id": question, "answer": answer })),
+        )
+        .await
+    }
+
+    async fn end(&self, token: &str, session: &str) -> reqwest::Response {
+        call(
+            &self.app,
+            Method::POST,
+            &format!("/api/v1/candidate/session/end/{session}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_candidate_takes_a_test_from_start_to_scores_and_the_recruiter_sees_the_result() {
+    let w = world_with(mixed_test()).await;
+    let started = call(
+        &w.app,
+        Method::POST,
+        &format!("/api/v1/candidate/session/start/{}", w.template_id),
+        Some(&w.candidate),
+        None,
+    )
+    .await;
+    assert_eq!(started.status(), 200);
+    let text = started.text().await.unwrap();
+    for hidden in [
+        "test_cases",
+        "4242",
+        "correct",
+        "HIDDEN-REFERENCE",
+        "rubric_keywords",
+    ] {
+        assert!(
+            !text.contains(hidden),
+            "`{hidden}` sent to the candidate: {text}"
+        );
+    }
+    let session: Value = serde_json::from_str(&text).unwrap();
+    let id = session["session_id"].as_str().unwrap().to_owned();
+    assert_eq!(session["prompt_budget"], 4);
+    assert_eq!(session["resumed"], false);
+    assert_eq!(session["time_limit_minutes"], 30);
+    assert!(session["start_time"].is_string() && session["deadline"].is_string());
+    let questions = session["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 4);
+    assert_eq!(questions[0]["type"], "coding");
+    assert_eq!(questions[0]["context"], "function add(a, b) {\n}");
+    assert_eq!(questions[0]["examples"][0]["expected"], 0);
+    assert_eq!(questions[1]["options"], json!(["a", "b", "c"]));
+    assert_eq!(questions[1]["multiple"], false);
+    assert_eq!(questions[2]["multiple"], true);
+    assert_eq!(questions[3]["type"], "theory");
+
+    let c = &w.candidate;
+    for (question, answer) in [
+        ("add", json!("function add(a, b) { return a + b; }")),
+        ("one", json!(1)),
+        ("many", json!([2, 0])),
+        (
+            "why",
+            json!("A closure keeps the variables of its enclosing scope."),
+        ),
+    ] {
+        let response = w.answer(c, &id, question, answer).await;
+        assert_eq!(response.status(), 200, "{question}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, json!({ "message": "Answer submitted successfully" }));
+    }
+    // A later save replaces the earlier one.
+    assert_eq!(w.answer(c, &id, "one", json!([0])).await.status(), 200);
+    assert_eq!(w.answer(c, &id, "one", json!(1)).await.status(), 200);
+
+    let resumed: Value = call(
+        &w.app,
+        Method::GET,
+        &format!("/api/v1/candidate/session/{id}"),
+        Some(c),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(resumed["answers"].as_array().unwrap().len(), 4);
+    let saved_one = resumed["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["question_id"] == "one")
+        .unwrap();
+    assert_eq!(saved_one["answer"], json!([1]));
+    assert!(resumed["time_left_seconds"].as_i64().unwrap() > 29 * 60);
+    assert_eq!(resumed["status"], "in_progress");
+
+    let ended = w.end(c, &id).await;
+    assert_eq!(ended.status(), 200);
+    let scores: Value = ended.json().await.unwrap();
+    // Coding passes 1 of 2 hidden tests (the second expects 4242): 50. Both choices: 100 each.
+    // Theory covers both keywords (0.7) and 1 of the reference's 3 words (0.3 / 3): 80.
+    assert_eq!(scores["accuracy"], 82.5, "{scores}");
+    assert_eq!(scores["prompt_wellness"], 100.0);
+    assert!(
+        scores["speed_efficiency"].as_f64().unwrap() > 99.0,
+        "{scores}"
+    );
+    let expected_total =
+        0.6 * 82.5 + 0.2 * scores["speed_efficiency"].as_f64().unwrap() + 0.2 * 100.0;
+    assert!(
+        (scores["total_score"].as_f64().unwrap() - expected_total).abs() < 0.011,
+        "{scores}"
+    );
+    let again: Value = w.end(c, &id).await.json().await.unwrap();
+    assert_eq!(again, scores, "ending again returns the same scores");
+
+    let late = w.answer(c, &id, "one", json!(0)).await;
+    assert_eq!(late.status(), 400);
+
+    let mine: Value = call(
+        &w.app,
+        Method::GET,
+        "/api/v1/candidate/sessions",
+        Some(c),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(mine[0]["status"], "completed");
+    assert_eq!(mine[0]["scores"], scores);
+    assert_eq!(mine[0]["title"], "Mixed");
+
+    let results = call(
+        &w.app,
+        Method::GET,
+        "/api/v1/recruiter/results",
+        Some(&w.recruiter),
+        None,
+    )
+    .await;
+    assert_eq!(results.status(), 200);
+    assert_eq!(results.headers()["x-total-count"], "1");
+    let results: Value = results.json().await.unwrap();
+    assert_eq!(results[0]["session_id"], id.as_str());
+    assert_eq!(results[0]["candidate_email"], "cand@example.com");
+    assert_eq!(results[0]["scores"], scores);
+
+    let detail: Value = call(
+        &w.app,
+        Method::GET,
+        &format!("/api/v1/recruiter/result/{id}"),
+        Some(&w.recruiter),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let coding = &detail["questions"][0];
+    assert_eq!(
+        coding["question"]["test_cases"][1]["expected"], 4242,
+        "the recruiter sees hidden tests"
+    );
+    assert_eq!(coding["grade"]["score"], 50.0);
+    assert_eq!(coding["grade"]["tests"][0]["passed"], true);
+    assert_eq!(coding["grade"]["tests"][1]["passed"], false);
+    assert_eq!(
+        coding["grade"]["tests"][1]["error"],
+        "expected 4242, got 42"
+    );
+    assert_eq!(detail["questions"][1]["answer"]["answer"], json!([1]));
+    assert_eq!(detail["status"], "completed");
+
+    let csv = call(
+        &w.app,
+        Method::GET,
+        &format!(
+            "/api/v1/recruiter/results.csv?template_id={}",
+            w.template_id
+        ),
+        Some(&w.recruiter),
+        None,
+    )
+    .await;
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("session_id,template,candidate_email,"));
+    assert!(
+        lines[1].contains("cand@example.com") && lines[1].contains(",82.50,"),
+        "{csv}"
+    );
+}
+
+#[tokio::test]
+async fn starting_checks_role_id_and_publication_and_resumes_an_attempt_in_progress() {
+    let w = world_with(mixed_test()).await;
+    let path = format!("/api/v1/candidate/session/start/{}", w.template_id);
+    assert_eq!(
+        call(&w.app, Method::POST, &path, None, None).await.status(),
+        401
+    );
+    assert_eq!(
+        call(&w.app, Method::POST, &path, Some(&w.recruiter), None)
+            .await
+            .status(),
+        403
+    );
+    let malformed = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/candidate/session/start/nope",
+        Some(&w.candidate),
+        None,
+    )
+    .await;
+    assert_eq!(malformed.status(), 400);
+    let unknown = format!(
+        "/api/v1/candidate/session/start/{}",
+        app::backend::store::new_id()
+    );
+    assert_eq!(
+        call(&w.app, Method::POST, &unknown, Some(&w.candidate), None)
+            .await
+            .status(),
+        404
+    );
+
+    let mut draft = mixed_test();
+    draft["status"] = json!("draft");
+    let draft: Value = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/recruiter/test-template",
+        Some(&w.recruiter),
+        Some(&draft),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let draft_path = format!(
+        "/api/v1/candidate/session/start/{}",
+        draft["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        call(&w.app, Method::POST, &draft_path, Some(&w.candidate), None)
+            .await
+            .status(),
+        404
+    );
+
+    let first = w.start().await;
+    let second = w.start().await;
+    assert_eq!(first["session_id"], second["session_id"]);
+    assert_eq!(second["resumed"], true);
+
+    // Archiving the template does not disturb the attempt in progress.
+    call(
+        &w.app,
+        Method::POST,
+        &format!("/api/v1/recruiter/test-template/{}/archive", w.template_id),
+        Some(&w.recruiter),
+        None,
+    )
+    .await;
+    let id = first["session_id"].as_str().unwrap();
+    assert_eq!(
+        w.answer(&w.candidate, id, "one", json!(1)).await.status(),
+        200
+    );
+    assert_eq!(
+        call(&w.app, Method::POST, &path, Some(&w.candidate), None)
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn answers_are_checked_and_other_candidates_cannot_touch_a_session() {
+    let w = world_with(mixed_test()).await;
+    let session = w.start().await;
+    let id = session["session_id"].as_str().unwrap();
+    let c = &w.candidate;
+
+    assert_eq!(w.answer(c, id, "nope", json!("x")).await.status(), 404);
+    assert_eq!(
+        w.answer(
+            c,
+            &app::backend::store::new_id().to_string(),
+            "one",
+            json!(1)
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        w.answer(c, "not-an-id", "one", json!(1)).await.status(),
+        400
+    );
+    for (question, answer, field_hint) in [
+        ("one", json!("b"), "option index"),
+        ("one", json!(7), "numbered 0 to 2"),
+        ("one", json!([0, 1]), "single option"),
+        ("add", json!(42), "text"),
+        ("add", json!({ "$ne": "" }), "text"),
+        ("why", json!("x".repeat(50_001)), "at most 50000"),
+    ] {
+        let response = w.answer(c, id, question, answer).await;
+        assert_eq!(response.status(), 422, "{question}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["detail"].as_str().unwrap().contains(field_hint),
+            "{body}"
+        );
+    }
+    let huge = w.answer(c, id, "why", json!("x".repeat(1_100_000))).await;
+    assert_eq!(huge.status(), 413);
+    let missing = call(
+        &w.app,
+        Method::POST,
+        &format!("/api/v1/candidate/session/submit-answer/{id}"),
+        Some(c),
+        Some(&json!({ "answer": "x" })),
+    )
+    .await;
+    assert_eq!(missing.status(), 422);
+
+    w.app.register("candidate", "other@example.com").await;
+    let other = w.app.token("candidate", "other@example.com").await;
+    assert_eq!(w.answer(&other, id, "one", json!(1)).await.status(), 404);
+    assert_eq!(w.end(&other, id).await.status(), 404);
+    let read = call(
+        &w.app,
+        Method::GET,
+        &format!("/api/v1/candidate/session/{id}"),
+        Some(&other),
+        None,
+    )
+    .await;
+    assert_eq!(read.status(), 404);
+    let event = call(
+        &w.app,
+        Method::POST,
+        &format!("/api/v1/candidate/session/{id}/integrity-event"),
+        Some(&other),
+        Some(&json!({ "kind": "paste" })),
+    )
+    .await;
+    assert_eq!(event.status(), 404);
+    let theirs: Value = call(
+        &w.app,
+        Method::GET,
+        "/api/v1/candidate/sessions",
+        Some(&other),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(theirs, json!([]));
+    // The recruiter cannot use candidate routes at all.
+    assert_eq!(
+        w.answer(&w.recruiter, id, "one", json!(1)).await.status(),
+        403
+    );
+    assert_eq!(w.end(&w.recruiter, id).await.status(), 403);
+}
+
+/// A session of the world's template, started by the candidate with a deadline already passed.
+async fn overdue_session(w: &World) -> Id {
+    let template = w
+        .app
+        .state
+        .store
+        .templates
+        .find(&Id::parse(&w.template_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = w
+        .app
+        .state
+        .store
+        .sessions
+        .start(NewSession {
+            candidate_id: Id::parse(&w.candidate_id).unwrap(),
+            candidate_email: "cand@example.com".into(),
+            template_id: template.id.clone(),
+            template_version: template.version,
+            recruiter_id: template.owner_id.clone(),
+            prompt_budget: 4,
+            deadline: now() - chrono::Duration::seconds(1),
+            content: template.content,
+        })
+        .await
+        .unwrap();
+    match outcome {
+        StartOutcome::Started(s) => s.id,
+        StartOutcome::Existing(s) => panic!("already running: {}", s.id),
+    }
+}
+
+#[tokio::test]
+async fn past_the_deadline_nothing_is_accepted_and_the_session_is_scored() {
+    let w = world_with(mixed_test()).await;
+    let id = overdue_session(&w).await;
+    let late = w.answer(&w.candidate, id.as_str(), "one", json!(1)).await;
+    assert_eq!(late.status(), 400);
+    let body: Value = late.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("ended"), "{body}");
+    let state: Value = call(
+        &w.app,
+        Method::GET,
+        &format!("/api/v1/candidate/session/{id}"),
+        Some(&w.candidate),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(state["status"], "completed", "ended lazily on access");
+    assert_eq!(state["time_left_seconds"], 0);
+    assert_eq!(state["scores"]["accuracy"], 0.0, "nothing was answered");
+    let ended: Value = w.end(&w.candidate, id.as_str()).await.json().await.unwrap();
+    assert_eq!(ended, state["scores"]);
+
+    // Starting again after an expired attempt begins a fresh one.
+    let fresh = w.start().await;
+    assert_ne!(fresh["session_id"], id.as_str());
+    assert_eq!(fresh["resumed"], false);
+}
+
+#[tokio::test]
+async fn the_sweep_ends_and_scores_sessions_nobody_touches() {
+    let w = world_with(mixed_test()).await;
+    let id = overdue_session(&w).await;
+    let settled = app::backend::sessions::sweep(&w.app.state).await.unwrap();
+    assert_eq!(settled, 1);
+    let stored = w.app.state.store.sessions.find(&id).await.unwrap().unwrap();
+    assert_eq!(stored.status, app::session::SessionStatus::Completed);
+    assert!(
+        stored.ended_at.unwrap() <= stored.deadline,
+        "ended at the deadline, not at the sweep"
+    );
+    assert!(stored.grading.is_some());
+    assert_eq!(
+        app::backend::sessions::sweep(&w.app.state).await.unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn integrity_events_are_recorded_limited_and_shown_to_the_recruiter() {
+    let w = world_with(mixed_test()).await;
+    let session = w.start().await;
+    let id = session["session_id"].as_str().unwrap();
+    let path = format!("/api/v1/candidate/session/{id}/integrity-event");
+    for body in [
+        json!({ "kind": "tab_hidden" }),
+        json!({ "kind": "paste", "detail": "120 characters" }),
+    ] {
+        let response = call(&w.app, Method::POST, &path, Some(&w.candidate), Some(&body)).await;
+        assert_eq!(response.status(), 200);
+    }
+    let bad = call(
+        &w.app,
+        Method::POST,
+        &path,
+        Some(&w.candidate),
+        Some(&json!({ "kind": "screenshot" })),
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    let long = json!({ "kind": "copy", "detail": "x".repeat(501) });
+    assert_eq!(
+        call(&w.app, Method::POST, &path, Some(&w.candidate), Some(&long))
+            .await
+            .status(),
+        422
+    );
+
+    let mut limited = None;
+    for _ in 0..70 {
+        let response = call(
+            &w.app,
+            Method::POST,
+            &path,
+            Some(&w.candidate),
+            Some(&json!({ "kind": "window_blur" })),
+        )
+        .await;
+        if response.status() == 429 {
+            limited = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), 200);
+    }
+    let limited = limited.expect("rate limited within 70 events");
+    assert!(limited.headers().contains_key("retry-after"));
+
+    w.end(&w.candidate, id).await;
+    let after = call(
+        &w.app,
+        Method::POST,
+        &path,
+        Some(&w.candidate),
+        Some(&json!({ "kind": "copy" })),
+    )
+    .await;
+    assert_eq!(after.status(), 400);
+    let detail: Value = call(
+        &w.app,
+        Method::GET,
+        &format!("/api/v1/recruiter/result/{id}"),
+        Some(&w.recruiter),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let events = detail["integrity_events"].as_array().unwrap();
+    assert_eq!(events.len(), 60, "the 60 accepted events");
+    assert_eq!(events[0]["kind"], "tab_hidden");
+    assert_eq!(events[1]["kind"], "paste");
+    assert_eq!(events[1]["detail"], "120 characters");
+    assert!(events[0]["timestamp"].is_string());
+}
+
+#[tokio::test]
+async fn results_are_private_to_the_template_owner_and_paginated() {
+    let w = world_with(mixed_test()).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let session = w.start().await;
+        let id = session["session_id"].as_str().unwrap().to_owned();
+        assert_eq!(w.end(&w.candidate, &id).await.status(), 200);
+        ids.push(id);
+    }
+    let page = |query: &'static str, token: String| {
+        let app = &w.app;
+        async move {
+            call(
+                app,
+                Method::GET,
+                &format!("/api/v1/recruiter/results{query}"),
+                Some(&token),
+                None,
+            )
+            .await
+        }
+    };
+    let second = page("?page=2&per_page=2", w.recruiter.clone()).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(second.headers()["x-total-count"], "3");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(second.as_array().unwrap().len(), 1);
+    assert_eq!(
+        second[0]["session_id"],
+        ids[0].as_str(),
+        "newest first: the oldest is last"
+    );
+    for bad in ["?per_page=0", "?per_page=101", "?page=0", "?page=abc"] {
+        assert_eq!(page(bad, w.recruiter.clone()).await.status(), 422, "{bad}");
+    }
+    assert_eq!(
+        page("?template_id=zzz", w.recruiter.clone()).await.status(),
+        400
+    );
+    let filtered = page("?template_id=65a1b2c3d4e5f60718293a4b", w.recruiter.clone()).await;
+    assert_eq!(filtered.headers()["x-total-count"], "0");
+
+    w.app.register("recruiter", "rival@example.com").await;
+    let rival = w.app.token("recruiter", "rival@example.com").await;
+    let theirs = page("", rival.clone()).await;
+    assert_eq!(theirs.headers()["x-total-count"], "0");
+    assert_eq!(theirs.json::<Value>().await.unwrap(), json!([]));
+    let detail = call(
+        &w.app,
+        Method::GET,
+        &format!("/api/v1/recruiter/result/{}", ids[0]),
+        Some(&rival),
+        None,
+    )
+    .await;
+    assert_eq!(detail.status(), 404);
+    let malformed = call(
+        &w.app,
+        Method::GET,
+        "/api/v1/recruiter/result/xyz",
+        Some(&w.recruiter),
+        None,
+    )
+    .await;
+    assert_eq!(malformed.status(), 400);
+    let csv = call(
+        &w.app,
+        Method::GET,
+        "/api/v1/recruiter/results.csv",
+        Some(&rival),
+        None,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
+    assert_eq!(page("", w.candidate.clone()).await.status(), 403);
+    assert_eq!(
+        call(&w.app, Method::GET, "/api/v1/recruiter/results", None, None)
+            .await
+            .status(),
+        401
+    );
+}
