@@ -1,27 +1,18 @@
 //! Each role's home page. Tests and results arrive here as their features land.
 
 use super::account::{RequireRole, use_session};
+use super::list_view;
 use crate::model::Role;
 use crate::recruiter::my_templates;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
-pub fn CandidateHome() -> impl IntoView {
-    view! {
-        <RequireRole role=Role::Candidate>
-            <Title text="My tests" />
-            <Dashboard heading="My tests" empty="No tests have been assigned to you yet." />
-        </RequireRole>
-    }
-}
-
-#[component]
 pub fn RecruiterHome() -> impl IntoView {
     view! {
         <RequireRole role=Role::Recruiter>
             <Title text="Recruiter dashboard" />
-            <Dashboard heading="Recruiter dashboard" empty="" />
+            <Dashboard heading="Recruiter dashboard" />
             <TemplateList />
         </RequireRole>
     }
@@ -35,14 +26,7 @@ fn TemplateList() -> impl IntoView {
         <section class="panel" aria-labelledby="templates-title">
             <h2 id="templates-title">"Your tests"</h2>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your tests…"</p> }>
-                {move || templates.get().map(|result| match result {
-                    Err(err) => view! {
-                        <p class="form-error" role="alert">{err.detail}</p>
-                    }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="muted">"You have not created any tests yet."</p>
-                    }.into_any(),
-                    Ok(list) => view! {
+                {move || templates.get().map(|result| list_view(result, "You have not created any tests yet.", |list| view! {
                         <table class="data" data-testid="template-list">
                             <thead>
                                 <tr>
@@ -67,15 +51,14 @@ fn TemplateList() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                })}
+                    }))}
             </Suspense>
         </section>
     }
 }
 
 #[component]
-fn Dashboard(heading: &'static str, empty: &'static str) -> impl IntoView {
+fn Dashboard(heading: &'static str) -> impl IntoView {
     let session = use_session();
     view! {
         <section class="panel" aria-labelledby="dashboard-title">
@@ -83,9 +66,6 @@ fn Dashboard(heading: &'static str, empty: &'static str) -> impl IntoView {
             <p data-testid="dashboard-email">
                 "Signed in as " {move || session.signed_in().map(|user| user.email)}
             </p>
-            <Show when=move || !empty.is_empty()>
-                <p class="muted">{empty}</p>
-            </Show>
         </section>
     }
 }

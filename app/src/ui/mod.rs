@@ -2,20 +2,22 @@
 //! browser.
 
 mod account;
+mod candidate;
 mod dashboards;
 mod errors;
 mod home;
 mod layout;
 
 use account::{LoginPage, Session, SignupPage};
-use dashboards::{CandidateHome, RecruiterHome};
+use candidate::{CandidateHome, TestPage};
+use dashboards::RecruiterHome;
 use errors::{ErrorPanel, NotFound};
 use home::HomePage;
 use layout::{Footer, Header};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -37,6 +39,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// A loaded list: its error, an "empty" message, or `render` of the items.
+fn list_view<T, V: IntoView + 'static>(
+    result: Result<Vec<T>, crate::error::ApiError>,
+    empty: &'static str,
+    render: impl FnOnce(Vec<T>) -> V,
+) -> AnyView {
+    match result {
+        Err(err) => view! { <p class="form-error" role="alert">{err.detail}</p> }.into_any(),
+        Ok(list) if list.is_empty() => view! { <p class="muted">{empty}</p> }.into_any(),
+        Ok(list) => render(list).into_any(),
     }
 }
 
@@ -80,6 +95,11 @@ pub fn App() -> impl IntoView {
                         // Private pages render completely before the first byte, so their
                         // status (302 to log in, 403 for the other role) is always right.
                         <Route path=StaticSegment("candidate") view=CandidateHome ssr=SsrMode::Async />
+                        <Route
+                            path=(StaticSegment("candidate"), StaticSegment("session"), ParamSegment("id"))
+                            view=TestPage
+                            ssr=SsrMode::Async
+                        />
                         <Route path=StaticSegment("recruiter") view=RecruiterHome ssr=SsrMode::Async />
                     </Routes>
                 </ErrorBoundary>

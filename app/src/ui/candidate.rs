@@ -1,0 +1,761 @@
+//! The candidate's pages: the dashboard (tests to start, past attempts) and the test itself.
+
+use super::account::{RequireRole, use_session};
+use super::list_view;
+use crate::candidate::{
+    available_tests, end_test, my_sessions, report_event, save_answer, session_state, start_test,
+};
+use crate::model::Role;
+use crate::session::{
+    CandidateQuestion, CandidateQuestionKind, IntegrityKind, Scores, SessionStatus, SessionView,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long typing must pause before an answer is saved.
+const AUTOSAVE_DELAY: Duration = Duration::from_millis(700);
+
+#[component]
+pub fn CandidateHome() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <RequireRole role=Role::Candidate>
+            <Title text="My tests" />
+            <section class="panel" aria-labelledby="dashboard-title">
+                <h1 id="dashboard-title">"My tests"</h1>
+                <p data-testid="dashboard-email">
+                    "Signed in as " {move || session.signed_in().map(|user| user.email)}
+                </p>
+            </section>
+            <AvailableTests />
+            <MyAttempts />
+        </RequireRole>
+    }
+}
+
+#[component]
+fn AvailableTests() -> impl IntoView {
+    let tests = Resource::new(|| (), |_| available_tests());
+    let navigate = use_navigate();
+    let start = Action::new_local(|template_id: &String| start_test(template_id.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(session)) = start.value().get() {
+            navigate(
+                &format!("/candidate/session/{}", session.session_id),
+                Default::default(),
+            );
+        }
+    });
+    view! {
+        <section class="panel" aria-labelledby="available-title">
+            <h2 id="available-title">"Tests you can take"</h2>
+            {move || start.value().get().and_then(Result::err).map(|err| view! {
+                <p class="form-error" role="alert">{err.detail}</p>
+            })}
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tests…"</p> }>
+                {move || tests.get().map(|result| list_view(result, "No tests are open right now.", |list| view! {
+                        <ul class="cards" data-testid="available-tests">
+                            {list.into_iter().map(|t| {
+                                let id = t.id.to_string();
+                                let label = format!("Start {}", t.title);
+                                view! {
+                                    <li class="card">
+                                        <h3>{t.title.clone()}</h3>
+                                        <p>{t.description}</p>
+                                        <p class="muted">
+                                            {format!("{} questions · {} min · {} AI prompts", t.questions, t.time_limit_minutes, t.prompt_budget)}
+                                        </p>
+                                        <button
+                                            class="button"
+                                            aria-label=label
+                                            disabled=move || start.pending().get()
+                                            on:click=move |_| { start.dispatch(id.clone()); }
+                                        >
+                                            "Start or resume"
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }))}
+            </Suspense>
+        </section>
+    }
+}
+
+fn score_text(scores: &Option<Scores>) -> String {
+    scores
+        .map(|s| format!("{:.2}", s.total_score))
+        .unwrap_or_else(|| "—".into())
+}
+
+#[component]
+fn MyAttempts() -> impl IntoView {
+    let attempts = Resource::new(|| (), |_| my_sessions());
+    view! {
+        <section class="panel" aria-labelledby="attempts-title">
+            <h2 id="attempts-title">"Your attempts"</h2>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your attempts…"</p> }>
+                {move || attempts.get().map(|result| list_view(result, "You have not taken a test yet.", |list| view! {
+                        <table class="data" data-testid="attempts">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Test"</th>
+                                    <th scope="col">"Started"</th>
+                                    <th scope="col">"Status"</th>
+                                    <th scope="col">"Score"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|s| {
+                                    let href = format!("/candidate/session/{}", s.session_id);
+                                    let action = match s.status {
+                                        SessionStatus::InProgress => "Resume",
+                                        SessionStatus::Completed => "View result",
+                                    };
+                                    view! {
+                                        <tr>
+                                            <th scope="row">{s.title}" "<A href=href>{action}</A></th>
+                                            <td><time datetime=s.start_time.clone()>{short_time(&s.start_time)}</time></td>
+                                            <td>{s.status.label()}</td>
+                                            <td>{score_text(&s.scores)}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }))}
+            </Suspense>
+        </section>
+    }
+}
+
+/// `2026-11-26T10:15:00.000Z` → `2026-11-26 10:15 UTC`.
+fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+#[component]
+pub fn TestPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let state = Resource::new(id, session_state);
+    view! {
+        <RequireRole role=Role::Candidate>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your test…"</p> }>
+                {move || state.get().map(|result| match result {
+                    Err(err) => view! {
+                        <section class="panel error" role="alert">
+                            <h1>"Cannot open this test"</h1>
+                            <p>{err.detail}</p>
+                            <p><A href="/candidate">"Back to my tests"</A></p>
+                        </section>
+                    }.into_any(),
+                    Ok(session) => view! { <Runner session /> }.into_any(),
+                })}
+            </Suspense>
+        </RequireRole>
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Save {
+    Pending,
+    Saving,
+    Saved,
+    Failed(String),
+}
+
+/// Milliseconds since the epoch, in the browser.
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn clock(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    if seconds >= 3600 {
+        format!(
+            "{}:{:02}:{:02}",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        )
+    } else {
+        format!("{:02}:{:02}", seconds / 60, seconds % 60)
+    }
+}
+
+fn is_answered(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// Everything one open test needs, shared by its parts.
+#[derive(Clone, Copy)]
+struct Test {
+    id: StoredValue<String>,
+    answers: RwSignal<HashMap<String, Value>>,
+    saves: RwSignal<HashMap<String, Save>>,
+    /// Bumped on every edit of a question, so that only the latest edit's timer saves.
+    edits: StoredValue<HashMap<String, u64>>,
+    block_copy_paste: bool,
+    notice: RwSignal<Option<String>>,
+}
+
+impl Test {
+    fn save_now(self, question_id: String) {
+        let Some(answer) = self
+            .answers
+            .with_untracked(|a| a.get(&question_id).cloned())
+        else {
+            return;
+        };
+        let edit = self
+            .edits
+            .with_value(|e| e.get(&question_id).copied().unwrap_or(0));
+        self.saves
+            .update(|s| _ = s.insert(question_id.clone(), Save::Saving));
+        let session_id = self.id.get_value();
+        spawn_local(async move {
+            let result = save_answer(session_id, question_id.clone(), answer).await;
+            let latest = self
+                .edits
+                .with_value(|e| e.get(&question_id).copied().unwrap_or(0));
+            let state = match result {
+                Ok(()) if latest == edit => Save::Saved,
+                Ok(()) => return,
+                Err(err) => Save::Failed(err.detail),
+            };
+            self.saves.update(|s| _ = s.insert(question_id, state));
+        });
+    }
+
+    /// Records an edit and saves it once typing pauses.
+    fn edit(self, question_id: String, answer: Value) {
+        self.answers
+            .update(|a| _ = a.insert(question_id.clone(), answer));
+        self.saves
+            .update(|s| _ = s.insert(question_id.clone(), Save::Pending));
+        let mut edit = 0;
+        self.edits.update_value(|e| {
+            let n = e.entry(question_id.clone()).or_insert(0);
+            *n += 1;
+            edit = *n;
+        });
+        set_timeout(
+            move || {
+                let latest = self
+                    .edits
+                    .with_value(|e| e.get(&question_id).copied().unwrap_or(0));
+                if latest == edit {
+                    self.save_now(question_id);
+                }
+            },
+            AUTOSAVE_DELAY,
+        );
+    }
+
+    fn report(self, kind: IntegrityKind, detail: Option<String>) {
+        let session_id = self.id.get_value();
+        spawn_local(async move {
+            // Best effort: a lost report must never disturb the candidate.
+            let _ = report_event(session_id, kind, detail).await;
+        });
+    }
+
+    /// Paste and copy in an answer editor: reported, and refused when the test forbids them.
+    fn clipboard(self, ev: &leptos::ev::Event, kind: IntegrityKind, question_id: &str) {
+        if self.block_copy_paste {
+            ev.prevent_default();
+            self.notice.set(Some(
+                "Copy and paste are turned off for this test by the recruiter.".into(),
+            ));
+            self.report(kind, Some(format!("blocked in question {question_id}")));
+        } else {
+            self.report(kind, Some(format!("in question {question_id}")));
+        }
+    }
+}
+
+#[component]
+fn Runner(session: SessionView) -> impl IntoView {
+    let finished = RwSignal::new(match session.status {
+        SessionStatus::Completed => session.scores,
+        SessionStatus::InProgress => None,
+    });
+    let title = session.title.clone();
+    let session = StoredValue::new(session);
+    view! {
+        <Title text=title />
+        {move || match finished.get() {
+            Some(scores) => view! { <ResultPanel title=session.with_value(|s| s.title.clone()) scores /> }.into_any(),
+            None if session.with_value(|s| s.status == SessionStatus::Completed) => view! {
+                <section class="panel" role="status"><p>"This test has ended; its scores are being computed. Reload in a moment."</p></section>
+            }.into_any(),
+            None => view! { <InProgress session=session.get_value() finished /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn ResultPanel(title: String, scores: Scores) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="result-title" data-testid="result">
+            <h1 id="result-title">{title}": your result"</h1>
+            <p class="total">"Total score "<strong data-testid="total-score">{format!("{:.2}", scores.total_score)}</strong>" / 100"</p>
+            <dl class="scores">
+                <div><dt>"Accuracy"</dt><dd data-testid="accuracy">{format!("{:.2}", scores.accuracy)}</dd></div>
+                <div><dt>"Speed"</dt><dd>{format!("{:.2}", scores.speed_efficiency)}</dd></div>
+                <div><dt>"Prompt wellness"</dt><dd>{format!("{:.2}", scores.prompt_wellness)}</dd></div>
+            </dl>
+            <p><A href="/candidate">"Back to my tests"</A></p>
+        </section>
+    }
+}
+
+#[component]
+fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl IntoView {
+    let test = Test {
+        id: StoredValue::new(session.session_id.to_string()),
+        answers: RwSignal::new(
+            session
+                .answers
+                .iter()
+                .map(|a| (a.question_id.clone(), a.answer.clone()))
+                .collect(),
+        ),
+        saves: RwSignal::new(
+            session
+                .answers
+                .iter()
+                .map(|a| (a.question_id.clone(), Save::Saved))
+                .collect(),
+        ),
+        edits: StoredValue::new(HashMap::new()),
+        block_copy_paste: session.block_copy_paste,
+        notice: RwSignal::new(None),
+    };
+    let questions = StoredValue::new(session.questions.clone());
+    let current = RwSignal::new(0_usize);
+    let total = session.questions.len();
+
+    // The countdown follows the server's deadline: what was left when the page loaded, counted
+    // down by this browser's clock (immune to a wrong system time).
+    let left = RwSignal::new(session.time_left_seconds);
+    let end = Action::new_local(move |_: &()| end_test(test.id.get_value()));
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        let loaded_at = now_ms();
+        let initial = left.get_untracked();
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                let remaining = initial - ((now_ms() - loaded_at) / 1000.0) as i64;
+                left.set(remaining.max(0));
+                if remaining <= 0
+                    && end.value().get_untracked().is_none()
+                    && !end.pending().get_untracked()
+                {
+                    end.dispatch(());
+                }
+            },
+            Duration::from_millis(500),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(scores)) = end.value().get() {
+            finished.set(Some(scores));
+        }
+    });
+
+    // Integrity: leaving the tab, the window losing focus, leaving full screen.
+    Effect::new(move |_| {
+        let hidden = window_event_listener_untyped("visibilitychange", move |_| {
+            if document().hidden() {
+                test.report(IntegrityKind::TabHidden, None);
+            }
+        });
+        let blur = window_event_listener(leptos::ev::blur, move |_| {
+            test.report(IntegrityKind::WindowBlur, None);
+        });
+        let fullscreen = window_event_listener_untyped("fullscreenchange", move |_| {
+            if document().fullscreen_element().is_none() {
+                test.report(IntegrityKind::FullscreenExit, None);
+            }
+        });
+        on_cleanup(move || {
+            hidden.remove();
+            blur.remove();
+            fullscreen.remove();
+        });
+    });
+
+    let answered = move || {
+        test.answers.with(|a| {
+            questions.with_value(|qs| qs.iter().filter(|q| is_answered(a.get(&q.id))).count())
+        })
+    };
+    let saving_state = move || {
+        test.saves.with(|s| {
+            if let Some(Save::Failed(message)) = s.values().find(|v| matches!(v, Save::Failed(_))) {
+                format!("Not saved: {message}")
+            } else if s
+                .values()
+                .any(|v| matches!(v, Save::Pending | Save::Saving))
+            {
+                "Saving…".to_owned()
+            } else if s.is_empty() {
+                "No answers yet".to_owned()
+            } else {
+                "All answers saved".to_owned()
+            }
+        })
+    };
+
+    view! {
+        <section class="test" aria-labelledby="test-title">
+            <header class="test-bar">
+                <h1 id="test-title">{session.title.clone()}</h1>
+                <p class="timer" role="timer" aria-live="off" data-testid="time-left"
+                    class:urgent=move || { left.get() < 60 }>
+                    <span class="visually-hidden">"Time left "</span>{move || clock(left.get())}
+                </p>
+                <p class="save-state" role="status" data-testid="save-state">{saving_state}</p>
+                <p class="muted">{move || format!("{} of {total} answered", answered())}</p>
+            </header>
+            {move || test.notice.get().map(|text| view! {
+                <p class="notice" role="alert">{text}" "
+                    <button class="link" on:click=move |_| test.notice.set(None)>"Dismiss"</button>
+                </p>
+            })}
+            <nav class="question-nav" aria-label="Questions">
+                <ol>
+                    {questions.with_value(|qs| qs.iter().enumerate().map(|(i, q)| {
+                        let id = q.id.clone();
+                        view! {
+                            <li>
+                                <button
+                                    class="question-link"
+                                    class:answered=move || test.answers.with(|a| is_answered(a.get(&id)))
+                                    aria-current=move || (current.get() == i).then_some("step")
+                                    on:click=move |_| current.set(i)
+                                >
+                                    {format!("{}", i + 1)}
+                                    <span class="visually-hidden">
+                                        {move || if test.answers.with(|a| is_answered(a.get(&questions.with_value(|qs| qs[i].id.clone())))) { " (answered)" } else { " (not answered)" }}
+                                    </span>
+                                </button>
+                            </li>
+                        }
+                    }).collect_view())}
+                </ol>
+            </nav>
+            {move || {
+                let index = current.get();
+                questions.with_value(|qs| qs.get(index).cloned()).map(|question| view! {
+                    <QuestionPanel question index total test />
+                })
+            }}
+            <div class="test-actions">
+                <button class="button secondary" disabled=move || current.get() == 0
+                    on:click=move |_| current.update(|i| *i = i.saturating_sub(1))>"Previous"</button>
+                <button class="button secondary" disabled=move || { current.get() + 1 >= total }
+                    on:click=move |_| current.update(|i| *i += 1)>"Next"</button>
+                <button class="button danger" on:click=move |_| confirming.set(true)>"End test"</button>
+            </div>
+            <Show when=move || confirming.get()>
+                <div class="confirm" role="alertdialog" aria-labelledby="confirm-title" aria-modal="false">
+                    <p id="confirm-title">
+                        {move || format!("End the test now? You answered {} of {total} questions. You cannot change answers afterwards.", answered())}
+                    </p>
+                    <button class="button danger" autofocus disabled=move || end.pending().get()
+                        on:click=move |_| {
+                            // Save whatever is still waiting for the debounce first.
+                            let waiting: Vec<String> = test.saves.with_untracked(|s| s.iter()
+                                .filter(|(_, v)| matches!(v, Save::Pending))
+                                .map(|(k, _)| k.clone()).collect());
+                            for question_id in waiting { test.save_now(question_id); }
+                            end.dispatch(());
+                        }>
+                        {move || if end.pending().get() { "Ending…" } else { "Yes, end the test" }}
+                    </button>
+                    <button class="button secondary" on:click=move |_| confirming.set(false)>"Keep working"</button>
+                    {move || end.value().get().and_then(Result::err).map(|err| view! {
+                        <p class="form-error" role="alert">{err.detail}</p>
+                    })}
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn QuestionPanel(
+    question: CandidateQuestion,
+    index: usize,
+    total: usize,
+    test: Test,
+) -> impl IntoView {
+    let id = question.id.clone();
+    let heading = format!("Question {} of {total}", index + 1);
+    let editor = match question.kind.clone() {
+        CandidateQuestionKind::Coding {
+            function_name,
+            examples,
+        } => {
+            let starter = question.context.clone().unwrap_or_default();
+            view! { <CodeEditor question_id=id.clone() starter function_name examples test /> }
+                .into_any()
+        }
+        CandidateQuestionKind::MultipleChoice { options, multiple } => {
+            view! { <Choices question_id=id.clone() options multiple test /> }.into_any()
+        }
+        CandidateQuestionKind::Theory {} => {
+            view! { <TheoryEditor question_id=id.clone() test /> }.into_any()
+        }
+    };
+    let is_coding = matches!(question.kind, CandidateQuestionKind::Coding { .. });
+    let status_id = id.clone();
+    view! {
+        <article class="question" aria-labelledby="question-heading" data-question=id.clone()>
+            <h2 id="question-heading">{heading}</h2>
+            <p class="prompt">{question.prompt.clone()}</p>
+            {(!is_coding).then(|| question.context.clone()).flatten().map(|context| view! {
+                <pre class="context">{context}</pre>
+            })}
+            {editor}
+            <p class="muted save-one" aria-live="polite">
+                {move || match test.saves.with(|s| s.get(&status_id).cloned()) {
+                    None => String::new(),
+                    Some(Save::Pending) | Some(Save::Saving) => "Saving…".into(),
+                    Some(Save::Saved) => "Saved".into(),
+                    Some(Save::Failed(message)) => format!("Not saved: {message}"),
+                }}
+            </p>
+        </article>
+    }
+}
+
+fn text_answer(test: Test, question_id: &str) -> String {
+    test.answers.with(|a| {
+        a.get(question_id)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    })
+}
+
+/// The byte index of a UTF-16 offset (what the DOM's selection positions count).
+fn byte_index(text: &str, utf16: u32) -> usize {
+    let mut units = 0_u32;
+    for (i, c) in text.char_indices() {
+        if units >= utf16 {
+            return i;
+        }
+        units += c.len_utf16() as u32;
+    }
+    text.len()
+}
+
+fn utf16_len(text: &str) -> u32 {
+    text.chars().map(|c| c.len_utf16() as u32).sum()
+}
+
+#[component]
+fn CodeEditor(
+    question_id: String,
+    starter: String,
+    function_name: String,
+    examples: Vec<crate::template::TestCase>,
+    test: Test,
+) -> impl IntoView {
+    // A first visit starts from the starter code.
+    if test
+        .answers
+        .with_untracked(|a| !a.contains_key(&question_id))
+        && !starter.is_empty()
+    {
+        test.answers
+            .update(|a| _ = a.insert(question_id.clone(), Value::String(starter.clone())));
+    }
+    let gutter = NodeRef::<leptos::html::Pre>::new();
+    // Escape releases the editor: the next Tab moves focus instead of indenting.
+    let released = StoredValue::new(false);
+    let qid = StoredValue::new(question_id.clone());
+    let value = move || text_answer(test, &qid.get_value());
+    let lines = move || value().lines().count().max(1) + usize::from(value().ends_with('\n'));
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            released.set_value(true);
+            return;
+        }
+        if ev.key() != "Tab" || ev.shift_key() || released.get_value() {
+            released.set_value(false);
+            return;
+        }
+        ev.prevent_default();
+        let area: leptos::web_sys::HtmlTextAreaElement = event_target(&ev);
+        let text = area.value();
+        let start = area
+            .selection_start()
+            .ok()
+            .flatten()
+            .unwrap_or(utf16_len(&text));
+        let end = area.selection_end().ok().flatten().unwrap_or(start);
+        let (a, b) = (byte_index(&text, start), byte_index(&text, end));
+        let updated = format!("{}  {}", &text[..a], &text[b..]);
+        area.set_value(&updated);
+        let _ = area.set_selection_range(start + 2, start + 2);
+        test.edit(qid.get_value(), Value::String(updated));
+    };
+    let help_id = format!("editor-help-{question_id}");
+    let label = format!("Your JavaScript: define {function_name}");
+    view! {
+        <div class="code-editor">
+            <pre class="gutter" aria-hidden="true" node_ref=gutter>
+                {move || (1..=lines()).map(|n| format!("{n}\n")).collect::<String>()}
+            </pre>
+            <textarea
+                class="code"
+                spellcheck="false"
+                autocomplete="off"
+                aria-label=label
+                aria-describedby=help_id.clone()
+                data-testid="code-editor"
+                prop:value=value
+                on:input=move |ev| test.edit(qid.get_value(), Value::String(event_target_value(&ev)))
+                on:blur=move |_| test.save_now(qid.get_value())
+                on:keydown=on_keydown
+                on:scroll=move |ev| {
+                    let area: leptos::web_sys::HtmlTextAreaElement = event_target(&ev);
+                    if let Some(gutter) = gutter.get() { gutter.set_scroll_top(area.scroll_top()); }
+                }
+                on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, &qid.get_value())
+                on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, &qid.get_value())
+            ></textarea>
+        </div>
+        <p class="muted" id=help_id>"Tab indents; press Escape, then Tab, to leave the editor."</p>
+        {(!examples.is_empty()).then(|| view! {
+            <details class="examples">
+                <summary>"Examples"</summary>
+                <ul>
+                    {examples.into_iter().map(|e| {
+                        let args = e.input.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
+                        view! { <li><code>{format!("{function_name}({args}) → {}", e.expected)}</code></li> }
+                    }).collect_view()}
+                </ul>
+            </details>
+        })}
+    }
+}
+
+#[component]
+fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
+    let qid = StoredValue::new(question_id);
+    view! {
+        <label class="field">
+            <span>"Your answer"</span>
+            <textarea
+                class="theory"
+                rows="10"
+                data-testid="theory-editor"
+                prop:value=move || text_answer(test, &qid.get_value())
+                on:input=move |ev| test.edit(qid.get_value(), Value::String(event_target_value(&ev)))
+                on:blur=move |_| test.save_now(qid.get_value())
+                on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, &qid.get_value())
+                on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, &qid.get_value())
+            ></textarea>
+        </label>
+    }
+}
+
+#[component]
+fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test) -> impl IntoView {
+    let qid = StoredValue::new(question_id.clone());
+    let chosen = move |i: usize| {
+        test.answers.with(|a| {
+            a.get(&qid.get_value())
+                .and_then(Value::as_array)
+                .is_some_and(|picked| picked.iter().any(|v| v.as_u64() == Some(i as u64)))
+        })
+    };
+    let toggle = move |i: usize, on: bool| {
+        let mut picked: Vec<u64> = test.answers.with_untracked(|a| {
+            a.get(&qid.get_value())
+                .and_then(Value::as_array)
+                .map(|p| p.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default()
+        });
+        if multiple {
+            picked.retain(|p| *p != i as u64);
+            if on {
+                picked.push(i as u64);
+                picked.sort_unstable();
+            }
+        } else {
+            picked = vec![i as u64];
+        }
+        test.edit(qid.get_value(), Value::from(picked));
+        // A click is a complete answer: no need to wait for more typing.
+        test.save_now(qid.get_value());
+    };
+    let legend = if multiple {
+        "Choose all that apply"
+    } else {
+        "Choose one"
+    };
+    view! {
+        <fieldset class="choices">
+            <legend>{legend}</legend>
+            {options.into_iter().enumerate().map(|(i, option)| view! {
+                <label class="choice">
+                    <input
+                        type=if multiple { "checkbox" } else { "radio" }
+                        name=format!("choice-{question_id}")
+                        prop:checked=move || chosen(i)
+                        on:change=move |ev| toggle(i, event_target_checked(&ev))
+                    />
+                    <span>{option}</span>
+                </label>
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_offsets_in_utf16_map_to_byte_indexes() {
+        let text = "a€😀b";
+        assert_eq!(byte_index(text, 0), 0);
+        assert_eq!(byte_index(text, 1), 1);
+        assert_eq!(byte_index(text, 2), 4, "€ is one UTF-16 unit, three bytes");
+        assert_eq!(byte_index(text, 4), 8, "😀 is two units, four bytes");
+        assert_eq!(byte_index(text, 99), text.len());
+        assert_eq!(utf16_len(text), 5);
+    }
+
+    #[test]
+    fn the_clock_shows_minutes_and_hours() {
+        assert_eq!(clock(0), "00:00");
+        assert_eq!(clock(-5), "00:00");
+        assert_eq!(clock(61), "01:01");
+        assert_eq!(clock(3_725), "1:02:05");
+    }
+}

@@ -1,0 +1,184 @@
+const { test, expect } = require('@playwright/test');
+
+const PASSWORD = 'correct horse battery';
+const unique = (prefix) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+
+async function hydrated(page) {
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+}
+
+// A fresh candidate (the demo data's two published tests are open to everyone).
+async function newCandidate(page) {
+  const email = unique('taker');
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByRole('radio', { name: /candidate/i }).check();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/login\?/);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/candidate$/);
+  await hydrated(page);
+}
+
+async function allSaved(page) {
+  await expect(page.getByTestId('save-state')).toHaveText('All answers saved');
+}
+
+// A published test with one question of each kind, created through the REST API by a recruiter of
+// its own (the seed's payload without `status` publishes at once).
+async function publishMixedTest(request) {
+  const recruiter = unique('author');
+  const registered = await request.post('/api/v1/auth/recruiter/register', {
+    data: { email: recruiter, password: PASSWORD },
+  });
+  expect(registered.status()).toBe(201);
+  const login = await request.post('/api/v1/auth/recruiter/login', {
+    form: { username: recruiter, password: PASSWORD },
+  });
+  expect(login.status()).toBe(200);
+  const { access_token: token } = await login.json();
+  const title = `Mixed ${Date.now()}`;
+  const created = await request.post('/api/v1/recruiter/test-template', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: {
+      title,
+      time_limit_minutes: 20,
+      default_prompt_budget: 3,
+      weights: { accuracy: 0.6, speed_efficiency: 0.2, prompt_wellness: 0.2 },
+      questions: [
+        { id: 'double', type: 'coding', prompt: 'Write double(n).', context: 'function double(n) {\n}\n',
+          function_name: 'double', test_cases: [{ input: [2], expected: 4 }, { input: [-3], expected: -6 }] },
+        { id: 'idempotent', type: 'multiple_choice', prompt: 'Which HTTP methods are idempotent?',
+          options: ['GET', 'POST', 'PUT', 'DELETE'], correct: [0, 2, 3] },
+        { id: 'httponly', type: 'multiple_choice', prompt: 'What does HttpOnly do?',
+          options: ['Sends the cookie only over HTTP', 'Hides the cookie from JavaScript'], correct: [1] },
+        { id: 'loop', type: 'theory', prompt: 'Explain the event loop.',
+          reference_answer: 'The call stack runs one task at a time; callbacks wait in a queue.',
+          rubric_keywords: ['call stack', 'queue', 'callback'] },
+      ],
+    },
+  });
+  expect(created.status()).toBe(201);
+  return title;
+}
+
+test('a candidate answers every kind of question, reloads mid-test, ends it and sees the scores', async ({ page, request }) => {
+  const title = await publishMixedTest(request);
+  await newCandidate(page);
+  await page.getByRole('button', { name: `Start ${title}` }).click();
+  await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}$/);
+  await expect(page.getByRole('heading', { name: title })).toBeVisible();
+  await expect(page.getByTestId('time-left')).toContainText(/(19|20):\d\d/);
+  await hydrated(page);
+  const questions = page.getByRole('navigation', { name: 'Questions' });
+
+  // Question 1: code, starting from the starter code.
+  await expect(page.getByRole('heading', { name: 'Question 1 of 4' })).toBeVisible();
+  const editor = page.getByTestId('code-editor');
+  await expect(editor).toHaveValue(/function double/);
+  await editor.fill('function double(n) {\n  return n * 2;\n}\n');
+  await allSaved(page);
+
+  // Question 2: choose all that apply.
+  await page.getByRole('button', { name: 'Next' }).click();
+  for (const method of ['GET', 'PUT', 'DELETE']) {
+    await page.getByRole('checkbox', { name: method, exact: true }).check();
+  }
+  await allSaved(page);
+
+  // Question 3: one option, reached through the navigator.
+  await questions.getByRole('button', { name: /^3/ }).click();
+  await page.getByRole('radio', { name: 'Hides the cookie from JavaScript' }).check();
+  await allSaved(page);
+
+  // Question 4: free text, saved once typing pauses.
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByTestId('theory-editor').fill(
+    'The call stack runs one task at a time; each callback waits in a queue until the stack is empty.'
+  );
+  await allSaved(page);
+  await expect(page.getByText('4 of 4 answered')).toBeVisible();
+
+  // A reload resumes with every answer.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByText('4 of 4 answered')).toBeVisible();
+  await expect(page.getByTestId('code-editor')).toHaveValue(/return n \* 2/);
+  await questions.getByRole('button', { name: /^2/ }).click();
+  await expect(page.getByRole('checkbox', { name: 'PUT', exact: true })).toBeChecked();
+  await expect(page.getByRole('checkbox', { name: 'POST', exact: true })).not.toBeChecked();
+  await questions.getByRole('button', { name: /^4/ }).click();
+  await expect(page.getByTestId('theory-editor')).toHaveValue(/waits in a queue/);
+
+  // Ending asks first.
+  await page.getByRole('button', { name: 'End test' }).click();
+  await expect(page.getByRole('alertdialog')).toContainText('You answered 4 of 4 questions');
+  await page.getByRole('button', { name: 'Keep working' }).click();
+  await expect(page.getByRole('alertdialog')).toHaveCount(0);
+  await page.getByRole('button', { name: 'End test' }).click();
+  await page.getByRole('button', { name: 'Yes, end the test' }).click();
+
+  const result = page.getByTestId('result');
+  await expect(result).toBeVisible();
+  // Code, both choices and the theory keywords are all right; only the theory answer's overlap
+  // with the reference answer's words falls short of full marks.
+  const accuracy = Number(await result.getByTestId('accuracy').innerText());
+  expect(accuracy).toBeGreaterThan(90);
+  expect(accuracy).toBeLessThanOrEqual(100);
+  const total = Number(await result.getByTestId('total-score').innerText());
+  expect(total).toBeGreaterThan(0);
+
+  // The dashboard lists the attempt with its score; reopening it shows the result again.
+  await page.goto('/candidate');
+  const attempts = page.getByTestId('attempts');
+  await expect(attempts.locator('tbody tr')).toHaveCount(1);
+  await expect(attempts).toContainText('Completed');
+  await expect(attempts).toContainText(total.toFixed(2));
+  await attempts.getByRole('link', { name: 'View result' }).click();
+  await expect(page.getByTestId('total-score')).toHaveText(total.toFixed(2));
+});
+
+test('a coding answer runs against the hidden tests: right code scores 100, wrong code less', async ({ page }) => {
+  await newCandidate(page);
+  await page.getByRole('button', { name: 'Start JavaScript: Two Sum' }).click();
+  await expect(page).toHaveURL(/\/candidate\/session\//);
+  await hydrated(page);
+  const editor = page.getByTestId('code-editor');
+  await expect(editor).toHaveValue(/function twoSum/);
+
+  // Tab indents inside the editor instead of leaving it.
+  await editor.fill('');
+  await editor.press('Tab');
+  await expect(editor).toHaveValue('  ');
+  await expect(editor).toBeFocused();
+
+  await editor.fill(`function twoSum(nums, target) {
+  const seen = new Map();
+  for (let i = 0; i < nums.length; i++) {
+    if (seen.has(target - nums[i])) return [seen.get(target - nums[i]), i];
+    seen.set(nums[i], i);
+  }
+}`);
+  await allSaved(page);
+  await page.getByRole('button', { name: 'End test' }).click();
+  await page.getByRole('button', { name: 'Yes, end the test' }).click();
+  await expect(page.getByTestId('accuracy')).toHaveText('100.00');
+
+  // A second attempt with a wrong answer scores less.
+  await page.goto('/candidate');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Start JavaScript: Two Sum' }).click();
+  await expect(page).toHaveURL(/\/candidate\/session\//);
+  await hydrated(page);
+  await page.getByTestId('code-editor').fill('function twoSum(nums, target) { return [0, 1]; }');
+  await allSaved(page);
+  await page.getByRole('button', { name: 'End test' }).click();
+  await page.getByRole('button', { name: 'Yes, end the test' }).click();
+  const accuracy = Number(await page.getByTestId('accuracy').innerText());
+  expect(accuracy).toBeLessThan(100);
+  expect(accuracy).toBeGreaterThan(0);
+});
