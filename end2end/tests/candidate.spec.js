@@ -30,7 +30,7 @@ async function allSaved(page) {
 
 // A published test with one question of each kind, created through the REST API by a recruiter of
 // its own (the seed's payload without `status` publishes at once).
-async function publishMixedTest(request) {
+async function publishMixedTest(request, extra = {}) {
   const recruiter = unique('author');
   const registered = await request.post('/api/v1/auth/recruiter/register', {
     data: { email: recruiter, password: PASSWORD },
@@ -60,17 +60,18 @@ async function publishMixedTest(request) {
           reference_answer: 'The call stack runs one task at a time; callbacks wait in a queue.',
           rubric_keywords: ['call stack', 'queue', 'callback'] },
       ],
+      ...extra,
     },
   });
   expect(created.status()).toBe(201);
-  return title;
+  return { title, token };
 }
 
 test('a candidate answers every kind of question, reloads mid-test, ends it and sees the scores', async ({ page, request }) => {
-  const title = await publishMixedTest(request);
+  const { title } = await publishMixedTest(request);
   await newCandidate(page);
   await page.getByRole('button', { name: `Start ${title}` }).click();
-  await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}$/);
+  await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}(\?q=1)?$/);
   await expect(page.getByRole('heading', { name: title })).toBeVisible();
   await expect(page.getByTestId('time-left')).toContainText(/(19|20):\d\d/);
   await hydrated(page);
@@ -103,16 +104,18 @@ test('a candidate answers every kind of question, reloads mid-test, ends it and 
   await allSaved(page);
   await expect(page.getByText('4 of 4 answered')).toBeVisible();
 
-  // A reload resumes with every answer.
+  // A reload resumes on the same question, with every answer.
+  await expect(page).toHaveURL(/\?q=4$/);
   await page.reload();
   await hydrated(page);
   await expect(page.getByText('4 of 4 answered')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Question 4 of 4' })).toBeVisible();
+  await expect(page.getByTestId('theory-editor')).toHaveValue(/waits in a queue/);
+  await questions.getByRole('button', { name: /^1/ }).click();
   await expect(page.getByTestId('code-editor')).toHaveValue(/return n \* 2/);
   await questions.getByRole('button', { name: /^2/ }).click();
   await expect(page.getByRole('checkbox', { name: 'PUT', exact: true })).toBeChecked();
   await expect(page.getByRole('checkbox', { name: 'POST', exact: true })).not.toBeChecked();
-  await questions.getByRole('button', { name: /^4/ }).click();
-  await expect(page.getByTestId('theory-editor')).toHaveValue(/waits in a queue/);
 
   // Ending asks first.
   await page.getByRole('button', { name: 'End test' }).click();
@@ -181,4 +184,34 @@ test('a coding answer runs against the hidden tests: right code scores 100, wron
   const accuracy = Number(await page.getByTestId('accuracy').innerText());
   expect(accuracy).toBeLessThan(100);
   expect(accuracy).toBeGreaterThan(0);
+});
+
+test('when the test blocks copy and paste, the editors refuse a paste, say why, and the recruiter sees it', async ({ page, request }) => {
+  const { title, token } = await publishMixedTest(request, { block_copy_paste: true });
+  await newCandidate(page);
+  await page.getByRole('button', { name: `Start ${title}` }).click();
+  await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}/);
+  await hydrated(page);
+  const sessionId = page.url().match(/session\/([0-9a-f]{24})/)[1];
+
+  const editor = page.getByTestId('code-editor');
+  const before = await editor.inputValue();
+  const accepted = await editor.evaluate((el) => {
+    const event = new ClipboardEvent('paste', { bubbles: true, cancelable: true });
+    return el.dispatchEvent(event);
+  });
+  expect(accepted).toBe(false);
+  await expect(page.getByRole('alert')).toContainText('Copy and paste are turned off for this test');
+  await expect(editor).toHaveValue(before);
+
+  // The refused paste is on the record for the recruiter, live.
+  await expect
+    .poll(async () => {
+      const detail = await request.get(`/api/v1/recruiter/result/${sessionId}`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      const events = (await detail.json()).integrity_events || [];
+      return events.filter((e) => e.kind === 'paste' && e.detail.includes('blocked')).length;
+    })
+    .toBe(1);
 });

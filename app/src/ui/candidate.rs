@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -349,8 +349,25 @@ fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl 
         notice: RwSignal::new(None),
     };
     let questions = StoredValue::new(session.questions.clone());
-    let current = RwSignal::new(0_usize);
     let total = session.questions.len();
+    // The open question is kept in the address (`?q=2`), so a reload comes back to it.
+    let query = use_query_map();
+    let opened = query
+        .with_untracked(|q| q.get("q"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| (1..=total).contains(n))
+        .map_or(0, |n| n - 1);
+    let current = RwSignal::new(opened);
+    Effect::new(move |_| {
+        let question = current.get() + 1;
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(
+                &leptos::wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&format!("?q={question}")),
+            );
+        }
+    });
 
     // The countdown follows the server's deadline: what was left when the page loaded, counted
     // down by this browser's clock (immune to a wrong system time).
@@ -436,6 +453,12 @@ fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl 
                 </p>
                 <p class="save-state" role="status" data-testid="save-state">{saving_state}</p>
                 <p class="muted">{move || format!("{} of {total} answered", answered())}</p>
+                <button class="button secondary" on:click=|_| {
+                    // Leaving full screen again is reported like leaving the tab.
+                    if let Some(root) = document().document_element() {
+                        let _ = root.request_fullscreen();
+                    }
+                }>"Full screen"</button>
             </header>
             {move || test.notice.get().map(|text| view! {
                 <p class="notice" role="alert">{text}" "
