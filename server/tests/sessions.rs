@@ -30,23 +30,6 @@ fn mixed_test() -> Value {
     })
 }
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> reqwest::Response {
-    let mut request = app.client.request(method, app.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    request.send().await.expect("request")
-}
-
 struct World {
     app: TestApp,
     recruiter: String,
@@ -61,14 +44,14 @@ async fn world_with(test: Value) -> World {
     let recruiter = app.token("recruiter", "boss@example.com").await;
     let account = app.register("candidate", "cand@example.com").await;
     let candidate = app.token("candidate", "cand@example.com").await;
-    let created = call(
-        &app,
-        Method::POST,
-        "/api/v1/recruiter/test-template",
-        Some(&recruiter),
-        Some(&test),
-    )
-    .await;
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/recruiter/test-template",
+            Some(&recruiter),
+            Some(&test),
+        )
+        .await;
     assert_eq!(created.status(), 201);
     let template: Value = created.json().await.unwrap();
     World {
@@ -82,14 +65,15 @@ async fn world_with(test: Value) -> World {
 
 impl World {
     async fn start(&self) -> Value {
-        let response = call(
-            &self.app,
-            Method::POST,
-            &format!("/api/v1/candidate/session/start/{}", self.template_id),
-            Some(&self.candidate),
-            None,
-        )
-        .await;
+        let response = self
+            .app
+            .send(
+                Method::POST,
+                &format!("/api/v1/candidate/session/start/{}", self.template_id),
+                Some(&self.candidate),
+                None,
+            )
+            .await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
     }
@@ -101,39 +85,40 @@ impl World {
         question: &str,
         answer: Value,
     ) -> reqwest::Response {
-        call(
-            &self.app,
-            Method::POST,
-            &format!("/api/v1/candidate/session/submit-answer/{session}"),
-            Some(token),
-            Some(&json!({ "question_id": question, "answer": answer })),
-        )
-        .await
+        self.app
+            .send(
+                Method::POST,
+                &format!("/api/v1/candidate/session/submit-answer/{session}"),
+                Some(token),
+                Some(&json!({ "question_id": question, "answer": answer })),
+            )
+            .await
     }
 
     async fn end(&self, token: &str, session: &str) -> reqwest::Response {
-        call(
-            &self.app,
-            Method::POST,
-            &format!("/api/v1/candidate/session/end/{session}"),
-            Some(token),
-            None,
-        )
-        .await
+        self.app
+            .send(
+                Method::POST,
+                &format!("/api/v1/candidate/session/end/{session}"),
+                Some(token),
+                None,
+            )
+            .await
     }
 }
 
 #[tokio::test]
 async fn a_candidate_takes_a_test_from_start_to_scores_and_the_recruiter_sees_the_result() {
     let w = world_with(mixed_test()).await;
-    let started = call(
-        &w.app,
-        Method::POST,
-        &format!("/api/v1/candidate/session/start/{}", w.template_id),
-        Some(&w.candidate),
-        None,
-    )
-    .await;
+    let started = w
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/candidate/session/start/{}", w.template_id),
+            Some(&w.candidate),
+            None,
+        )
+        .await;
     assert_eq!(started.status(), 200);
     let text = started.text().await.unwrap();
     for hidden in [
@@ -183,17 +168,18 @@ async fn a_candidate_takes_a_test_from_start_to_scores_and_the_recruiter_sees_th
     assert_eq!(w.answer(c, &id, "one", json!([0])).await.status(), 200);
     assert_eq!(w.answer(c, &id, "one", json!(1)).await.status(), 200);
 
-    let resumed: Value = call(
-        &w.app,
-        Method::GET,
-        &format!("/api/v1/candidate/session/{id}"),
-        Some(c),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let resumed: Value = w
+        .app
+        .send(
+            Method::GET,
+            &format!("/api/v1/candidate/session/{id}"),
+            Some(c),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(resumed["answers"].as_array().unwrap().len(), 4);
     let saved_one = resumed["answers"]
         .as_array()
@@ -228,29 +214,26 @@ async fn a_candidate_takes_a_test_from_start_to_scores_and_the_recruiter_sees_th
     let late = w.answer(c, &id, "one", json!(0)).await;
     assert_eq!(late.status(), 400);
 
-    let mine: Value = call(
-        &w.app,
-        Method::GET,
-        "/api/v1/candidate/sessions",
-        Some(c),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let mine: Value = w
+        .app
+        .send(Method::GET, "/api/v1/candidate/sessions", Some(c), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(mine[0]["status"], "completed");
     assert_eq!(mine[0]["scores"], scores);
     assert_eq!(mine[0]["title"], "Mixed");
 
-    let results = call(
-        &w.app,
-        Method::GET,
-        "/api/v1/recruiter/results",
-        Some(&w.recruiter),
-        None,
-    )
-    .await;
+    let results = w
+        .app
+        .send(
+            Method::GET,
+            "/api/v1/recruiter/results",
+            Some(&w.recruiter),
+            None,
+        )
+        .await;
     assert_eq!(results.status(), 200);
     assert_eq!(results.headers()["x-total-count"], "1");
     let results: Value = results.json().await.unwrap();
@@ -258,17 +241,18 @@ async fn a_candidate_takes_a_test_from_start_to_scores_and_the_recruiter_sees_th
     assert_eq!(results[0]["candidate_email"], "cand@example.com");
     assert_eq!(results[0]["scores"], scores);
 
-    let detail: Value = call(
-        &w.app,
-        Method::GET,
-        &format!("/api/v1/recruiter/result/{id}"),
-        Some(&w.recruiter),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let detail: Value = w
+        .app
+        .send(
+            Method::GET,
+            &format!("/api/v1/recruiter/result/{id}"),
+            Some(&w.recruiter),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let coding = &detail["questions"][0];
     assert_eq!(
         coding["question"]["test_cases"][1]["expected"], 4242,
@@ -284,17 +268,18 @@ async fn a_candidate_takes_a_test_from_start_to_scores_and_the_recruiter_sees_th
     assert_eq!(detail["questions"][1]["answer"]["answer"], json!([1]));
     assert_eq!(detail["status"], "completed");
 
-    let csv = call(
-        &w.app,
-        Method::GET,
-        &format!(
-            "/api/v1/recruiter/results.csv?template_id={}",
-            w.template_id
-        ),
-        Some(&w.recruiter),
-        None,
-    )
-    .await;
+    let csv = w
+        .app
+        .send(
+            Method::GET,
+            &format!(
+                "/api/v1/recruiter/results.csv?template_id={}",
+                w.template_id
+            ),
+            Some(&w.recruiter),
+            None,
+        )
+        .await;
     assert_eq!(csv.status(), 200);
     assert!(
         csv.headers()["content-type"]
@@ -317,30 +302,33 @@ async fn starting_checks_role_id_and_publication_and_resumes_an_attempt_in_progr
     let w = world_with(mixed_test()).await;
     let path = format!("/api/v1/candidate/session/start/{}", w.template_id);
     assert_eq!(
-        call(&w.app, Method::POST, &path, None, None).await.status(),
+        w.app.send(Method::POST, &path, None, None).await.status(),
         401
     );
     assert_eq!(
-        call(&w.app, Method::POST, &path, Some(&w.recruiter), None)
+        w.app
+            .send(Method::POST, &path, Some(&w.recruiter), None)
             .await
             .status(),
         403
     );
-    let malformed = call(
-        &w.app,
-        Method::POST,
-        "/api/v1/candidate/session/start/nope",
-        Some(&w.candidate),
-        None,
-    )
-    .await;
+    let malformed = w
+        .app
+        .send(
+            Method::POST,
+            "/api/v1/candidate/session/start/nope",
+            Some(&w.candidate),
+            None,
+        )
+        .await;
     assert_eq!(malformed.status(), 400);
     let unknown = format!(
         "/api/v1/candidate/session/start/{}",
         app::backend::store::new_id()
     );
     assert_eq!(
-        call(&w.app, Method::POST, &unknown, Some(&w.candidate), None)
+        w.app
+            .send(Method::POST, &unknown, Some(&w.candidate), None)
             .await
             .status(),
         404
@@ -348,23 +336,25 @@ async fn starting_checks_role_id_and_publication_and_resumes_an_attempt_in_progr
 
     let mut draft = mixed_test();
     draft["status"] = json!("draft");
-    let draft: Value = call(
-        &w.app,
-        Method::POST,
-        "/api/v1/recruiter/test-template",
-        Some(&w.recruiter),
-        Some(&draft),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let draft: Value = w
+        .app
+        .send(
+            Method::POST,
+            "/api/v1/recruiter/test-template",
+            Some(&w.recruiter),
+            Some(&draft),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let draft_path = format!(
         "/api/v1/candidate/session/start/{}",
         draft["id"].as_str().unwrap()
     );
     assert_eq!(
-        call(&w.app, Method::POST, &draft_path, Some(&w.candidate), None)
+        w.app
+            .send(Method::POST, &draft_path, Some(&w.candidate), None)
             .await
             .status(),
         404
@@ -376,21 +366,22 @@ async fn starting_checks_role_id_and_publication_and_resumes_an_attempt_in_progr
     assert_eq!(second["resumed"], true);
 
     // Archiving the template does not disturb the attempt in progress.
-    call(
-        &w.app,
-        Method::POST,
-        &format!("/api/v1/recruiter/test-template/{}/archive", w.template_id),
-        Some(&w.recruiter),
-        None,
-    )
-    .await;
+    w.app
+        .send(
+            Method::POST,
+            &format!("/api/v1/recruiter/test-template/{}/archive", w.template_id),
+            Some(&w.recruiter),
+            None,
+        )
+        .await;
     let id = first["session_id"].as_str().unwrap();
     assert_eq!(
         w.answer(&w.candidate, id, "one", json!(1)).await.status(),
         200
     );
     assert_eq!(
-        call(&w.app, Method::POST, &path, Some(&w.candidate), None)
+        w.app
+            .send(Method::POST, &path, Some(&w.candidate), None)
             .await
             .status(),
         404
@@ -438,49 +429,53 @@ async fn answers_are_checked_and_other_candidates_cannot_touch_a_session() {
     }
     let huge = w.answer(c, id, "why", json!("x".repeat(1_100_000))).await;
     assert_eq!(huge.status(), 413);
-    let missing = call(
-        &w.app,
-        Method::POST,
-        &format!("/api/v1/candidate/session/submit-answer/{id}"),
-        Some(c),
-        Some(&json!({ "answer": "x" })),
-    )
-    .await;
+    let missing = w
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/candidate/session/submit-answer/{id}"),
+            Some(c),
+            Some(&json!({ "answer": "x" })),
+        )
+        .await;
     assert_eq!(missing.status(), 422);
 
     w.app.register("candidate", "other@example.com").await;
     let other = w.app.token("candidate", "other@example.com").await;
     assert_eq!(w.answer(&other, id, "one", json!(1)).await.status(), 404);
     assert_eq!(w.end(&other, id).await.status(), 404);
-    let read = call(
-        &w.app,
-        Method::GET,
-        &format!("/api/v1/candidate/session/{id}"),
-        Some(&other),
-        None,
-    )
-    .await;
+    let read = w
+        .app
+        .send(
+            Method::GET,
+            &format!("/api/v1/candidate/session/{id}"),
+            Some(&other),
+            None,
+        )
+        .await;
     assert_eq!(read.status(), 404);
-    let event = call(
-        &w.app,
-        Method::POST,
-        &format!("/api/v1/candidate/session/{id}/integrity-event"),
-        Some(&other),
-        Some(&json!({ "kind": "paste" })),
-    )
-    .await;
+    let event = w
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/candidate/session/{id}/integrity-event"),
+            Some(&other),
+            Some(&json!({ "kind": "paste" })),
+        )
+        .await;
     assert_eq!(event.status(), 404);
-    let theirs: Value = call(
-        &w.app,
-        Method::GET,
-        "/api/v1/candidate/sessions",
-        Some(&other),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let theirs: Value = w
+        .app
+        .send(
+            Method::GET,
+            "/api/v1/candidate/sessions",
+            Some(&other),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(theirs, json!([]));
     // The recruiter cannot use candidate routes at all.
     assert_eq!(
@@ -532,17 +527,18 @@ async fn past_the_deadline_nothing_is_accepted_and_the_session_is_scored() {
     assert_eq!(late.status(), 400);
     let body: Value = late.json().await.unwrap();
     assert!(body["detail"].as_str().unwrap().contains("ended"), "{body}");
-    let state: Value = call(
-        &w.app,
-        Method::GET,
-        &format!("/api/v1/candidate/session/{id}"),
-        Some(&w.candidate),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let state: Value = w
+        .app
+        .send(
+            Method::GET,
+            &format!("/api/v1/candidate/session/{id}"),
+            Some(&w.candidate),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(state["status"], "completed", "ended lazily on access");
     assert_eq!(state["time_left_seconds"], 0);
     assert_eq!(state["scores"]["accuracy"], 0.0, "nothing was answered");
@@ -584,21 +580,26 @@ async fn integrity_events_are_recorded_limited_and_shown_to_the_recruiter() {
         json!({ "kind": "tab_hidden" }),
         json!({ "kind": "paste", "detail": "120 characters" }),
     ] {
-        let response = call(&w.app, Method::POST, &path, Some(&w.candidate), Some(&body)).await;
+        let response = w
+            .app
+            .send(Method::POST, &path, Some(&w.candidate), Some(&body))
+            .await;
         assert_eq!(response.status(), 200);
     }
-    let bad = call(
-        &w.app,
-        Method::POST,
-        &path,
-        Some(&w.candidate),
-        Some(&json!({ "kind": "screenshot" })),
-    )
-    .await;
+    let bad = w
+        .app
+        .send(
+            Method::POST,
+            &path,
+            Some(&w.candidate),
+            Some(&json!({ "kind": "screenshot" })),
+        )
+        .await;
     assert_eq!(bad.status(), 422);
     let long = json!({ "kind": "copy", "detail": "x".repeat(501) });
     assert_eq!(
-        call(&w.app, Method::POST, &path, Some(&w.candidate), Some(&long))
+        w.app
+            .send(Method::POST, &path, Some(&w.candidate), Some(&long))
             .await
             .status(),
         422
@@ -606,14 +607,15 @@ async fn integrity_events_are_recorded_limited_and_shown_to_the_recruiter() {
 
     let mut limited = None;
     for _ in 0..70 {
-        let response = call(
-            &w.app,
-            Method::POST,
-            &path,
-            Some(&w.candidate),
-            Some(&json!({ "kind": "window_blur" })),
-        )
-        .await;
+        let response = w
+            .app
+            .send(
+                Method::POST,
+                &path,
+                Some(&w.candidate),
+                Some(&json!({ "kind": "window_blur" })),
+            )
+            .await;
         if response.status() == 429 {
             limited = Some(response);
             break;
@@ -624,26 +626,28 @@ async fn integrity_events_are_recorded_limited_and_shown_to_the_recruiter() {
     assert!(limited.headers().contains_key("retry-after"));
 
     w.end(&w.candidate, id).await;
-    let after = call(
-        &w.app,
-        Method::POST,
-        &path,
-        Some(&w.candidate),
-        Some(&json!({ "kind": "copy" })),
-    )
-    .await;
+    let after = w
+        .app
+        .send(
+            Method::POST,
+            &path,
+            Some(&w.candidate),
+            Some(&json!({ "kind": "copy" })),
+        )
+        .await;
     assert_eq!(after.status(), 400);
-    let detail: Value = call(
-        &w.app,
-        Method::GET,
-        &format!("/api/v1/recruiter/result/{id}"),
-        Some(&w.recruiter),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let detail: Value = w
+        .app
+        .send(
+            Method::GET,
+            &format!("/api/v1/recruiter/result/{id}"),
+            Some(&w.recruiter),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let events = detail["integrity_events"].as_array().unwrap();
     assert_eq!(events.len(), 60, "the 60 accepted events");
     assert_eq!(events[0]["kind"], "tab_hidden");
@@ -665,8 +669,7 @@ async fn results_are_private_to_the_template_owner_and_paginated() {
     let page = |query: &'static str, token: String| {
         let app = &w.app;
         async move {
-            call(
-                app,
+            app.send(
                 Method::GET,
                 &format!("/api/v1/recruiter/results{query}"),
                 Some(&token),
@@ -700,39 +703,43 @@ async fn results_are_private_to_the_template_owner_and_paginated() {
     let theirs = page("", rival.clone()).await;
     assert_eq!(theirs.headers()["x-total-count"], "0");
     assert_eq!(theirs.json::<Value>().await.unwrap(), json!([]));
-    let detail = call(
-        &w.app,
-        Method::GET,
-        &format!("/api/v1/recruiter/result/{}", ids[0]),
-        Some(&rival),
-        None,
-    )
-    .await;
+    let detail = w
+        .app
+        .send(
+            Method::GET,
+            &format!("/api/v1/recruiter/result/{}", ids[0]),
+            Some(&rival),
+            None,
+        )
+        .await;
     assert_eq!(detail.status(), 404);
-    let malformed = call(
-        &w.app,
-        Method::GET,
-        "/api/v1/recruiter/result/xyz",
-        Some(&w.recruiter),
-        None,
-    )
-    .await;
+    let malformed = w
+        .app
+        .send(
+            Method::GET,
+            "/api/v1/recruiter/result/xyz",
+            Some(&w.recruiter),
+            None,
+        )
+        .await;
     assert_eq!(malformed.status(), 400);
-    let csv = call(
-        &w.app,
-        Method::GET,
-        "/api/v1/recruiter/results.csv",
-        Some(&rival),
-        None,
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let csv = w
+        .app
+        .send(
+            Method::GET,
+            "/api/v1/recruiter/results.csv",
+            Some(&rival),
+            None,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
     assert_eq!(page("", w.candidate.clone()).await.status(), 403);
     assert_eq!(
-        call(&w.app, Method::GET, "/api/v1/recruiter/results", None, None)
+        w.app
+            .send(Method::GET, "/api/v1/recruiter/results", None, None)
             .await
             .status(),
         401

@@ -28,32 +28,15 @@ async fn recruiter(app: &TestApp, email: &str) -> (String, String) {
     (account["id"].as_str().unwrap().to_owned(), token)
 }
 
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> reqwest::Response {
-    let mut request = app.client.request(method, app.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    request.send().await.expect("request")
-}
-
 async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
-    let response = send(
-        app,
-        reqwest::Method::POST,
-        "/api/v1/recruiter/test-template",
-        Some(token),
-        Some(body),
-    )
-    .await;
+    let response = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/recruiter/test-template",
+            Some(token),
+            Some(body),
+        )
+        .await;
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
 }
@@ -95,23 +78,23 @@ async fn only_recruiters_may_use_the_routes() {
     app.register("candidate", "c@example.com").await;
     let candidate = app.token("candidate", "c@example.com").await;
     for (token, status) in [(None, 401), (Some(candidate.as_str()), 403)] {
-        let post = send(
-            &app,
-            reqwest::Method::POST,
-            "/api/v1/recruiter/test-template",
-            token,
-            Some(&seed_payload()),
-        )
-        .await;
+        let post = app
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/recruiter/test-template",
+                token,
+                Some(&seed_payload()),
+            )
+            .await;
         assert_eq!(post.status(), status);
-        let list = send(
-            &app,
-            reqwest::Method::GET,
-            "/api/v1/recruiter/test-templates",
-            token,
-            None,
-        )
-        .await;
+        let list = app
+            .send(
+                reqwest::Method::GET,
+                "/api/v1/recruiter/test-templates",
+                token,
+                None,
+            )
+            .await;
         assert_eq!(list.status(), status);
     }
 }
@@ -194,14 +177,14 @@ async fn invalid_templates_are_422_naming_the_field() {
         ),
     ];
     for (body, field) in cases {
-        let response = send(
-            &app,
-            reqwest::Method::POST,
-            "/api/v1/recruiter/test-template",
-            Some(&token),
-            Some(&body),
-        )
-        .await;
+        let response = app
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/recruiter/test-template",
+                Some(&token),
+                Some(&body),
+            )
+            .await;
         assert_eq!(response.status(), 422, "{field}: {body}");
         let detail = response.json::<Value>().await.unwrap()["detail"]
             .as_str()
@@ -209,17 +192,17 @@ async fn invalid_templates_are_422_naming_the_field() {
             .to_owned();
         assert!(detail.contains(field), "{field} not in {detail:?}");
     }
-    let list: Value = send(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/recruiter/test-templates",
-        Some(&token),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let list: Value = app
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/recruiter/test-templates",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list, json!([]), "nothing was stored");
 }
 
@@ -233,17 +216,17 @@ async fn recruiters_only_ever_see_their_own_templates() {
     second["title"] = json!("Second");
     let second = create(&app, &alice, &second).await;
 
-    let listed: Value = send(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/recruiter/test-templates",
-        Some(&alice),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let listed: Value = app
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/recruiter/test-templates",
+            Some(&alice),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let ids: Vec<&Value> = listed
         .as_array()
         .unwrap()
@@ -255,17 +238,17 @@ async fn recruiters_only_ever_see_their_own_templates() {
         [&second["id"], &first["id"]],
         "own templates, newest first"
     );
-    let bobs: Value = send(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/recruiter/test-templates",
-        Some(&bob),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let bobs: Value = app
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/recruiter/test-templates",
+            Some(&bob),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(bobs, json!([]));
 
     let path = format!(
@@ -273,20 +256,19 @@ async fn recruiters_only_ever_see_their_own_templates() {
         first["id"].as_str().unwrap()
     );
     assert_eq!(
-        send(&app, reqwest::Method::GET, &path, Some(&alice), None)
+        app.send(reqwest::Method::GET, &path, Some(&alice), None)
             .await
             .status(),
         200
     );
     assert_eq!(
-        send(&app, reqwest::Method::GET, &path, Some(&bob), None)
+        app.send(reqwest::Method::GET, &path, Some(&bob), None)
             .await
             .status(),
         404
     );
     assert_eq!(
-        send(
-            &app,
+        app.send(
             reqwest::Method::PUT,
             &path,
             Some(&bob),
@@ -297,8 +279,7 @@ async fn recruiters_only_ever_see_their_own_templates() {
         404
     );
     assert_eq!(
-        send(
-            &app,
+        app.send(
             reqwest::Method::POST,
             &format!("{path}/archive"),
             Some(&bob),
@@ -309,8 +290,7 @@ async fn recruiters_only_ever_see_their_own_templates() {
         404
     );
     assert_eq!(
-        send(
-            &app,
+        app.send(
             reqwest::Method::GET,
             "/api/v1/recruiter/test-template/not-an-id",
             Some(&alice),
@@ -321,8 +301,7 @@ async fn recruiters_only_ever_see_their_own_templates() {
         400
     );
     assert_eq!(
-        send(
-            &app,
+        app.send(
             reqwest::Method::GET,
             "/api/v1/recruiter/test-template/65a1b2c3d4e5f60718293a4b",
             Some(&alice),
@@ -349,7 +328,8 @@ async fn edits_are_in_place_until_a_session_starts_then_versioned() {
     edit.as_object_mut()
         .unwrap()
         .remove("default_prompt_budget");
-    let edited: Value = send(&app, reqwest::Method::PUT, &path, Some(&token), Some(&edit))
+    let edited: Value = app
+        .send(reqwest::Method::PUT, &path, Some(&token), Some(&edit))
         .await
         .json()
         .await
@@ -368,38 +348,39 @@ async fn edits_are_in_place_until_a_session_starts_then_versioned() {
     let mut bad = edit.clone();
     bad["weights"] = json!({ "accuracy": 1.0, "speed_efficiency": 1.0, "prompt_wellness": 1.0 });
     assert_eq!(
-        send(&app, reqwest::Method::PUT, &path, Some(&token), Some(&bad))
+        app.send(reqwest::Method::PUT, &path, Some(&token), Some(&bad))
             .await
             .status(),
         422
     );
 
-    let published: Value = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("{path}/publish"),
-        Some(&token),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let published: Value = app
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/publish"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(published["status"], "published");
 
     app.register("candidate", "taker@example.com").await;
     let candidate = app.token("candidate", "taker@example.com").await;
-    let started = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/candidate/session/start/{id}"),
-        Some(&candidate),
-        None,
-    )
-    .await;
+    let started = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/candidate/session/start/{id}"),
+            Some(&candidate),
+            None,
+        )
+        .await;
     assert_eq!(started.status(), 200);
     edit["title"] = json!("Two Sum v2");
-    let versioned: Value = send(&app, reqwest::Method::PUT, &path, Some(&token), Some(&edit))
+    let versioned: Value = app
+        .send(reqwest::Method::PUT, &path, Some(&token), Some(&edit))
         .await
         .json()
         .await
@@ -410,19 +391,20 @@ async fn edits_are_in_place_until_a_session_starts_then_versioned() {
     );
     assert_eq!(versioned["status"], "published");
 
-    let archived: Value = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("{path}/archive"),
-        Some(&token),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let archived: Value = app
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/archive"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(archived["status"], "archived");
-    let fetched: Value = send(&app, reqwest::Method::GET, &path, Some(&token), None)
+    let fetched: Value = app
+        .send(reqwest::Method::GET, &path, Some(&token), None)
         .await
         .json()
         .await

@@ -125,6 +125,24 @@ impl TestApp {
         body["access_token"].as_str().expect("token").to_owned()
     }
 
+    /// Any request, with an optional Bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request")
+    }
+
     pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
