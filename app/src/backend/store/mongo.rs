@@ -716,18 +716,24 @@ impl SessionRepo for MongoStore {
     }
 
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>> {
-        let sessions = self
-            .sessions_matching(
-                doc! {
-                    "status": SessionStatus::InProgress.as_str(),
-                    "deadline": { "$lte": date(now) },
-                },
-                doc! { "deadline": 1 },
-                0,
-                Some(limit),
-            )
-            .await?;
-        Ok(sessions.into_iter().map(|s| s.id).collect())
+        // Only the ids: the sweep reads each session again when it settles it.
+        let mut cursor = self
+            .collection(SESSIONS)
+            .find(doc! {
+                "status": SessionStatus::InProgress.as_str(),
+                "deadline": { "$lte": date(now) },
+            })
+            .sort(doc! { "deadline": 1 })
+            .limit(i64::from(limit))
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(map_err)?;
+        let mut ids = Vec::new();
+        while cursor.advance().await.map_err(map_err)? {
+            let d = cursor.deserialize_current().map_err(map_err)?;
+            ids.push(get_id(&d, "_id")?);
+        }
+        Ok(ids)
     }
 
     async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()> {
