@@ -278,6 +278,114 @@ pub struct ResultSummary {
     pub scores: Option<Scores>,
 }
 
+/// Longest candidate search accepted (an email is at most 254 characters).
+pub const MAX_SEARCH_LEN: usize = 254;
+
+/// `?template_id=&candidate=&sort=&page=&per_page=` of a results listing; pages count from 1.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultsQuery {
+    pub template_id: Option<String>,
+    /// Part of the candidate's email.
+    pub candidate: Option<String>,
+    /// One of [`ResultsSort`]'s names; newest first when absent.
+    pub sort: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// One page of results and how many there are on all pages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultsPage {
+    pub items: Vec<ResultSummary>,
+    pub total: u64,
+}
+
+/// The orders a recruiter may list results in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultsSort {
+    /// Most recently ended first.
+    #[default]
+    Newest,
+    Oldest,
+    /// Highest total score first (the leaderboard's order).
+    ScoreDesc,
+    ScoreAsc,
+    /// By candidate email, A to Z.
+    Candidate,
+}
+
+impl ResultsSort {
+    pub const ALL: [ResultsSort; 5] = [
+        ResultsSort::Newest,
+        ResultsSort::Oldest,
+        ResultsSort::ScoreDesc,
+        ResultsSort::ScoreAsc,
+        ResultsSort::Candidate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultsSort::Newest => "newest",
+            ResultsSort::Oldest => "oldest",
+            ResultsSort::ScoreDesc => "score_desc",
+            ResultsSort::ScoreAsc => "score_asc",
+            ResultsSort::Candidate => "candidate",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ResultsSort::Newest => "Newest first",
+            ResultsSort::Oldest => "Oldest first",
+            ResultsSort::ScoreDesc => "Highest score first",
+            ResultsSort::ScoreAsc => "Lowest score first",
+            ResultsSort::Candidate => "Candidate email (A–Z)",
+        }
+    }
+}
+
+/// How a template's total scores spread: ten buckets of ten points (the last one includes 100).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreDistribution {
+    pub buckets: [u32; 10],
+    pub count: u32,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+}
+
+impl ScoreDistribution {
+    pub fn of(totals: &[f64]) -> Self {
+        let mut buckets = [0u32; 10];
+        let mut sorted: Vec<f64> = totals.iter().copied().filter(|t| t.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        for total in &sorted {
+            // Scores are 0–100; 100 belongs to the last bucket.
+            let index = (total.clamp(0.0, 100.0) / 10.0).floor() as usize;
+            buckets[index.min(9)] += 1;
+        }
+        let count = sorted.len();
+        let mean = (count > 0).then(|| sorted.iter().sum::<f64>() / count as f64);
+        let median = (count > 0).then(|| {
+            if count % 2 == 1 {
+                sorted[count / 2]
+            } else {
+                (sorted[count / 2 - 1] + sorted[count / 2]) / 2.0
+            }
+        });
+        ScoreDistribution {
+            buckets,
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+            mean,
+            median,
+        }
+    }
+}
+
 /// One question of a result: what was asked (hidden parts included), answered and scored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultQuestion {
@@ -311,6 +419,27 @@ pub struct ResultDetail {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_distribution_buckets_by_tens_with_100_in_the_last() {
+        let d = ScoreDistribution::of(&[0.0, 9.99, 10.0, 55.5, 100.0, 90.0]);
+        assert_eq!(d.buckets, [2, 1, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(d.count, 6);
+        assert_eq!(d.median, Some((10.0 + 55.5) / 2.0));
+        let mean = d.mean.expect("mean");
+        assert!((mean - 265.49 / 6.0).abs() < 1e-9, "{mean}");
+        let empty = ScoreDistribution::of(&[]);
+        assert_eq!((empty.count, empty.mean, empty.median), (0, None, None));
+        assert_eq!(ScoreDistribution::of(&[42.0]).median, Some(42.0));
+    }
+
+    #[test]
+    fn results_sorts_round_trip_their_names() {
+        for sort in ResultsSort::ALL {
+            assert_eq!(ResultsSort::parse(sort.as_str()), Some(sort));
+        }
+        assert_eq!(ResultsSort::parse("score"), None);
+    }
 
     #[test]
     fn the_candidate_view_of_a_question_drops_every_hidden_part() {

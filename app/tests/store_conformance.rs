@@ -2,11 +2,11 @@
 //! `TEST_MONGO_URI` is set (a fresh database per test, dropped afterwards).
 
 use app::backend::store::{
-    AnswerRecord, IntegrityRecord, NewSession, NewTemplate, NewUser, SaveOutcome, SessionRecord,
-    SessionStatus, SpendOutcome, StartOutcome, Store, StoreError, new_id, now,
+    AnswerRecord, IntegrityRecord, NewSession, NewTemplate, NewUser, ResultsFilter, SaveOutcome,
+    SessionRecord, SessionStatus, SpendOutcome, StartOutcome, Store, StoreError, new_id, now,
 };
 use app::model::{Id, Role, Speaker};
-use app::session::{Grading, IntegrityKind, QuestionGrade, Scores};
+use app::session::{Grading, IntegrityKind, QuestionGrade, ResultsSort, Scores};
 use app::template::{TemplateContent, TemplateStatus};
 use std::collections::HashSet;
 
@@ -778,7 +778,7 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
 
         let first = store
             .sessions
-            .list_completed_for_recruiter(&recruiter, None, 0, 2)
+            .list_completed_for_recruiter(&recruiter, &ResultsFilter::default(), 0, 2)
             .await
             .expect(name);
         assert_eq!(first.total, 5, "{name}");
@@ -791,14 +791,18 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
         assert_eq!(first.items[0].grading, Some(grading(4.0)), "{name}");
         let last = store
             .sessions
-            .list_completed_for_recruiter(&recruiter, None, 4, 2)
+            .list_completed_for_recruiter(&recruiter, &ResultsFilter::default(), 4, 2)
             .await
             .expect(name);
         assert_eq!(last.items.len(), 1, "{name}");
         assert_eq!(last.items[0].id, ids[0], "{name}");
+        let only_other = ResultsFilter {
+            template_id: Some(other_template.clone()),
+            ..ResultsFilter::default()
+        };
         let filtered = store
             .sessions
-            .list_completed_for_recruiter(&recruiter, Some(&other_template), 0, 10)
+            .list_completed_for_recruiter(&recruiter, &only_other, 0, 10)
             .await
             .expect(name);
         assert_eq!((filtered.total, filtered.items.len()), (1, 1), "{name}");
@@ -809,6 +813,126 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
             .await
             .expect(name);
         assert_eq!(mine.len(), 1, "{name}");
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn results_sort_by_score_and_email_filter_by_candidate_and_give_a_templates_totals() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let recruiter = new_id();
+        let template = new_id();
+        // (email, total) in the order they end.
+        let attempts = [
+            ("carol@example.com", 40.0),
+            ("Alice@Example.com", 95.5),
+            ("bob@example.com", 70.25),
+            ("dave@other.org", 95.5),
+        ];
+        let mut ids = Vec::new();
+        for (i, (email, total)) in attempts.iter().enumerate() {
+            let mut new = session(3);
+            new.recruiter_id = recruiter.clone();
+            new.template_id = template.clone();
+            new.candidate_email = (*email).to_owned();
+            let s = started(&store, new).await;
+            store
+                .sessions
+                .close(&s.id, now() + chrono::Duration::seconds(i as i64))
+                .await
+                .expect(name)
+                .expect("closed");
+            store
+                .sessions
+                .set_grading(&s.id, &grading(*total))
+                .await
+                .expect(name);
+            ids.push(s.id);
+        }
+        let listed = |sort: ResultsSort, candidate: Option<&str>| {
+            let store = store.clone();
+            let recruiter = recruiter.clone();
+            let filter = ResultsFilter {
+                template_id: None,
+                candidate: candidate.map(str::to_owned),
+                sort,
+            };
+            async move {
+                let page = store
+                    .sessions
+                    .list_completed_for_recruiter(&recruiter, &filter, 0, 10)
+                    .await
+                    .expect("listed");
+                let order: Vec<_> = page.items.into_iter().map(|s| s.id).collect();
+                (page.total, order)
+            }
+        };
+        // Equal scores: the more recently ended first.
+        assert_eq!(
+            listed(ResultsSort::ScoreDesc, None).await.1,
+            vec![
+                ids[3].clone(),
+                ids[1].clone(),
+                ids[2].clone(),
+                ids[0].clone()
+            ],
+            "{name}: highest score first"
+        );
+        assert_eq!(
+            listed(ResultsSort::ScoreAsc, None).await.1,
+            vec![
+                ids[0].clone(),
+                ids[2].clone(),
+                ids[3].clone(),
+                ids[1].clone()
+            ],
+            "{name}: lowest score first"
+        );
+        assert_eq!(
+            listed(ResultsSort::Oldest, None).await.1,
+            ids,
+            "{name}: oldest first"
+        );
+        // Byte order, as both engines compare: the capital A sorts first.
+        assert_eq!(
+            listed(ResultsSort::Candidate, None).await.1,
+            vec![
+                ids[1].clone(),
+                ids[2].clone(),
+                ids[0].clone(),
+                ids[3].clone()
+            ],
+            "{name}: by email"
+        );
+        assert_eq!(
+            listed(ResultsSort::Newest, Some("EXAMPLE.COM")).await,
+            (3, vec![ids[2].clone(), ids[1].clone(), ids[0].clone()]),
+            "{name}: the search ignores case and counts only matches"
+        );
+        assert_eq!(
+            listed(ResultsSort::Newest, Some("a.*")).await,
+            (0, vec![]),
+            "{name}: the search is literal, not a pattern"
+        );
+
+        let mut totals = store
+            .sessions
+            .completed_totals(&recruiter, &template)
+            .await
+            .expect(name);
+        totals.sort_by(f64::total_cmp);
+        assert_eq!(totals, vec![40.0, 70.25, 95.5, 95.5], "{name}");
+        assert!(
+            store
+                .sessions
+                .completed_totals(&new_id(), &template)
+                .await
+                .expect(name)
+                .is_empty(),
+            "{name}: another recruiter sees no totals"
+        );
         engine.cleanup().await;
     }
 }

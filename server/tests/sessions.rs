@@ -745,3 +745,99 @@ async fn results_are_private_to_the_template_owner_and_paginated() {
         401
     );
 }
+
+#[tokio::test]
+async fn results_sort_and_filter_and_the_score_distribution_is_the_owners() {
+    let w = world_with(mixed_test()).await;
+    // Two attempts by the same candidate: a correct `add` scores higher than an empty attempt.
+    let strong = w.start().await["session_id"].as_str().unwrap().to_owned();
+    let code = json!("function add(a, b) { return a + b; }");
+    assert_eq!(
+        w.answer(&w.candidate, &strong, "add", code).await.status(),
+        200
+    );
+    assert_eq!(w.end(&w.candidate, &strong).await.status(), 200);
+    let weak = w.start().await["session_id"].as_str().unwrap().to_owned();
+    assert_eq!(w.end(&w.candidate, &weak).await.status(), 200);
+
+    let get = |path: String, token: String| {
+        let app = &w.app;
+        async move { app.send(Method::GET, &path, Some(&token), None).await }
+    };
+    let order = |query: &'static str| {
+        let get = &get;
+        let token = w.recruiter.clone();
+        async move {
+            let response = get(format!("/api/v1/recruiter/results{query}"), token).await;
+            assert_eq!(response.status(), 200, "{query}");
+            let total = response.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let items: Value = response.json().await.unwrap();
+            let ids: Vec<String> = items
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["session_id"].as_str().unwrap().to_owned())
+                .collect();
+            (total, ids)
+        }
+    };
+    assert_eq!(
+        order("?sort=score_desc").await.1,
+        vec![strong.clone(), weak.clone()]
+    );
+    assert_eq!(
+        order("?sort=score_asc").await.1,
+        vec![weak.clone(), strong.clone()]
+    );
+    assert_eq!(
+        order("?sort=oldest").await.1,
+        vec![strong.clone(), weak.clone()]
+    );
+    assert_eq!(order("?candidate=CAND@").await.0, "2");
+    assert_eq!(order("?candidate=nobody").await, ("0".to_owned(), vec![]));
+    let bad = get(
+        "/api/v1/recruiter/results?sort=best".into(),
+        w.recruiter.clone(),
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    assert!(
+        bad.json::<Value>().await.unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("sort: must be one of newest, oldest, score_desc")
+    );
+    let long = format!("/api/v1/recruiter/results?candidate={}", "a".repeat(255));
+    assert_eq!(get(long, w.recruiter.clone()).await.status(), 422);
+
+    let path = format!(
+        "/api/v1/recruiter/test-template/{}/score-distribution",
+        w.template_id
+    );
+    let distribution = get(path.clone(), w.recruiter.clone()).await;
+    assert_eq!(distribution.status(), 200);
+    let distribution: Value = distribution.json().await.unwrap();
+    assert_eq!(distribution["count"], 2);
+    let buckets: Vec<u64> = distribution["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap())
+        .collect();
+    assert_eq!(buckets.iter().sum::<u64>(), 2);
+    assert!(distribution["mean"].as_f64().unwrap() > 0.0);
+
+    w.app.register("recruiter", "rival@example.com").await;
+    let rival = w.app.token("recruiter", "rival@example.com").await;
+    assert_eq!(get(path.clone(), rival).await.status(), 404);
+    assert_eq!(get(path, w.candidate.clone()).await.status(), 403);
+    let malformed = get(
+        "/api/v1/recruiter/test-template/nope/score-distribution".into(),
+        w.recruiter.clone(),
+    )
+    .await;
+    assert_eq!(malformed.status(), 400);
+}

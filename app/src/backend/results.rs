@@ -3,32 +3,19 @@
 use super::AppState;
 use super::error::AppError;
 use super::sessions::{rfc3339, saved_answer};
-use super::store::SessionRecord;
+use super::store::{ResultsFilter, SessionRecord};
 use super::templates::parse_id;
 use crate::model::Id;
 use crate::session::{
-    IntegrityEvent, MAX_PER_PAGE, ResultDetail, ResultQuestion, ResultSummary, TranscriptLine,
+    IntegrityEvent, MAX_PER_PAGE, MAX_SEARCH_LEN, ResultDetail, ResultQuestion, ResultSummary,
+    ResultsPage, ResultsQuery, ResultsSort, ScoreDistribution, TranscriptLine,
 };
-use serde::Deserialize;
 
 const NOT_FOUND: &str = "Result not found.";
 /// Chat lines shown with a result.
 const TRANSCRIPT_LIMIT: u32 = 2_000;
 /// Rows of one CSV export at most.
 const CSV_LIMIT: u32 = 10_000;
-
-/// `?template_id=&page=&per_page=`; pages count from 1.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct ResultsQuery {
-    pub template_id: Option<String>,
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-}
-
-pub struct ResultsPage {
-    pub items: Vec<ResultSummary>,
-    pub total: u64,
-}
 
 fn summary(record: &SessionRecord) -> ResultSummary {
     let ended = record.ended_at.unwrap_or(record.deadline);
@@ -54,12 +41,42 @@ fn template_filter(raw: Option<&str>) -> Result<Option<Id>, AppError> {
         .transpose()
 }
 
+fn results_filter(query: &ResultsQuery) -> Result<ResultsFilter, AppError> {
+    let sort = match query
+        .sort
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => ResultsSort::default(),
+        Some(raw) => ResultsSort::parse(raw).ok_or_else(|| {
+            let names: Vec<_> = ResultsSort::ALL.iter().map(|s| s.as_str()).collect();
+            AppError::invalid(format!("sort: must be one of {}", names.join(", ")))
+        })?,
+    };
+    let candidate = query
+        .candidate
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if candidate.is_some_and(|c| c.chars().count() > MAX_SEARCH_LEN) {
+        return Err(AppError::invalid(format!(
+            "candidate: must be at most {MAX_SEARCH_LEN} characters"
+        )));
+    }
+    Ok(ResultsFilter {
+        template_id: template_filter(query.template_id.as_deref())?,
+        candidate: candidate.map(str::to_owned),
+        sort,
+    })
+}
+
 pub async fn list(
     state: &AppState,
     recruiter: &Id,
     query: &ResultsQuery,
 ) -> Result<ResultsPage, AppError> {
-    let template_id = template_filter(query.template_id.as_deref())?;
+    let filter = results_filter(query)?;
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(20);
     if page == 0 {
@@ -74,12 +91,28 @@ pub async fn list(
     let found = state
         .store
         .sessions
-        .list_completed_for_recruiter(recruiter, template_id.as_ref(), skip, per_page)
+        .list_completed_for_recruiter(recruiter, &filter, skip, per_page)
         .await?;
     Ok(ResultsPage {
         items: found.items.iter().map(summary).collect(),
         total: found.total,
     })
+}
+
+/// How the total scores of one of the recruiter's templates spread.
+pub async fn distribution(
+    state: &AppState,
+    recruiter: &Id,
+    template_id: &str,
+) -> Result<ScoreDistribution, AppError> {
+    let template_id = parse_id(template_id)?;
+    super::templates::get(state, recruiter, &template_id).await?;
+    let totals = state
+        .store
+        .sessions
+        .completed_totals(recruiter, &template_id)
+        .await?;
+    Ok(ScoreDistribution::of(&totals))
 }
 
 pub async fn detail(
@@ -151,11 +184,14 @@ pub async fn csv(
     recruiter: &Id,
     template_id: Option<&str>,
 ) -> Result<String, AppError> {
-    let template_id = template_filter(template_id)?;
+    let filter = ResultsFilter {
+        template_id: template_filter(template_id)?,
+        ..ResultsFilter::default()
+    };
     let found = state
         .store
         .sessions
-        .list_completed_for_recruiter(recruiter, template_id.as_ref(), 0, CSV_LIMIT)
+        .list_completed_for_recruiter(recruiter, &filter, 0, CSV_LIMIT)
         .await?;
     let mut out = String::from(CSV_HEADER);
     out.push_str("\r\n");

@@ -4,9 +4,9 @@
 use app::backend::AppState;
 use app::backend::auth::web::RecruiterUser;
 use app::backend::error::AppError;
-use app::backend::results::{self, ResultsQuery};
+use app::backend::results;
 use app::backend::templates::{self, parse_id};
-use app::session::ResultDetail;
+use app::session::{ResultDetail, ResultsQuery, ScoreDistribution};
 use app::template::{Template, TemplateInput};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -22,6 +22,10 @@ pub fn routes() -> Router<AppState> {
         .route("/recruiter/test-template/{id}", get(show).put(update))
         .route("/recruiter/test-template/{id}/publish", post(publish))
         .route("/recruiter/test-template/{id}/archive", post(archive))
+        .route(
+            "/recruiter/test-template/{id}/score-distribution",
+            get(score_distribution),
+        )
         .route("/recruiter/results", get(results))
         .route("/recruiter/results.csv", get(results_csv))
         .route("/recruiter/result/{session_id}", get(result))
@@ -59,6 +63,14 @@ async fn result(
     Path(session_id): Path<String>,
 ) -> Result<Json<ResultDetail>, AppError> {
     Ok(Json(results::detail(&state, &user.id, &session_id).await?))
+}
+
+async fn score_distribution(
+    State(state): State<AppState>,
+    RecruiterUser(user): RecruiterUser,
+    Path(id): Path<String>,
+) -> Result<Json<ScoreDistribution>, AppError> {
+    Ok(Json(results::distribution(&state, &user.id, &id).await?))
 }
 
 async fn results_csv(

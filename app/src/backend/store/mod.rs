@@ -11,7 +11,7 @@ pub use sqlite::SqliteStore;
 
 use crate::model::{Id, Role, Speaker};
 pub use crate::session::SessionStatus;
-use crate::session::{Grading, IntegrityKind};
+use crate::session::{Grading, IntegrityKind, ResultsSort};
 use crate::template::{Template, TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -190,6 +190,16 @@ pub struct IntegrityRecord {
     pub detail: String,
 }
 
+/// Which ended sessions a results listing holds, and in which order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResultsFilter {
+    /// Only this template's sessions.
+    pub template_id: Option<Id>,
+    /// Only candidates whose email contains this (case-insensitive).
+    pub candidate: Option<String>,
+    pub sort: ResultsSort,
+}
+
 /// One page of a listing, with the number of items on every page.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page<T> {
@@ -225,15 +235,17 @@ pub trait SessionRepo: Send + Sync {
     async fn set_grading(&self, id: &Id, grading: &Grading) -> StoreResult<()>;
     /// The candidate's sessions, newest first.
     async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionRecord>>;
-    /// Ended sessions of the recruiter's templates (of one template if given), most recently
-    /// ended first.
+    /// Ended sessions of the recruiter's templates matching `filter`, in its order (ties: most
+    /// recently ended first; ungraded sessions count as the lowest scores).
     async fn list_completed_for_recruiter(
         &self,
         recruiter_id: &Id,
-        template_id: Option<&Id>,
+        filter: &ResultsFilter,
         skip: u64,
         limit: u32,
     ) -> StoreResult<Page<SessionRecord>>;
+    /// The total scores of the template's graded sessions (of this recruiter's template only).
+    async fn completed_totals(&self, recruiter_id: &Id, template_id: &Id) -> StoreResult<Vec<f64>>;
     /// Ids of in-progress sessions whose deadline is before `now` (at most `limit`).
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>>;
     async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()>;

@@ -6,11 +6,12 @@
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
-    Page, SaveOutcome, SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome,
-    StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
+    Page, ResultsFilter, SaveOutcome, SessionRecord, SessionRepo, SessionStatus, SpendOutcome,
+    StartOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo,
+    new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
-use crate::session::{Grading, IntegrityKind};
+use crate::session::{Grading, IntegrityKind, ResultsSort};
 use crate::template::{TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -361,15 +362,39 @@ fn close_update(ended_at: DateTime<Utc>) -> Document {
     doc! { "$set": { "status": SessionStatus::Completed.as_str(), "ended_at": date(ended_at) } }
 }
 
-fn completed_for_recruiter_filter(recruiter_id: &Id, template_id: Option<&Id>) -> Document {
-    let mut filter = doc! {
+fn completed_for_recruiter_filter(recruiter_id: &Id, filter: &ResultsFilter) -> Document {
+    let mut query = doc! {
         "recruiter_id": oid(recruiter_id),
         "status": SessionStatus::Completed.as_str(),
     };
-    if let Some(template_id) = template_id {
-        filter.insert("template_id", oid(template_id));
+    if let Some(template_id) = &filter.template_id {
+        query.insert("template_id", oid(template_id));
     }
-    filter
+    if let Some(candidate) = &filter.candidate {
+        // A literal substring (no regular expression to escape), ASCII case-insensitive as in SQLite.
+        query.insert(
+            "$expr",
+            doc! { "$gte": [
+                { "$indexOfCP": [{ "$toLower": "$candidate_email" }, candidate.to_ascii_lowercase()] },
+                0,
+            ] },
+        );
+    }
+    query
+}
+
+fn results_order(sort: ResultsSort) -> Document {
+    match sort {
+        ResultsSort::Newest => doc! { "ended_at": -1, "_id": -1 },
+        ResultsSort::Oldest => doc! { "ended_at": 1, "_id": 1 },
+        ResultsSort::ScoreDesc => {
+            doc! { "grading.scores.total_score": -1, "ended_at": -1, "_id": -1 }
+        }
+        ResultsSort::ScoreAsc => {
+            doc! { "grading.scores.total_score": 1, "ended_at": -1, "_id": -1 }
+        }
+        ResultsSort::Candidate => doc! { "candidate_email": 1, "ended_at": -1, "_id": -1 },
+    }
 }
 
 fn event_doc(e: &IntegrityRecord) -> Document {
@@ -694,25 +719,45 @@ impl SessionRepo for MongoStore {
     async fn list_completed_for_recruiter(
         &self,
         recruiter_id: &Id,
-        template_id: Option<&Id>,
+        filter: &ResultsFilter,
         skip: u64,
         limit: u32,
     ) -> StoreResult<Page<SessionRecord>> {
-        let filter = completed_for_recruiter_filter(recruiter_id, template_id);
+        let query = completed_for_recruiter_filter(recruiter_id, filter);
         let total = self
             .collection(SESSIONS)
-            .count_documents(filter.clone())
+            .count_documents(query.clone())
             .await
             .map_err(map_err)?;
         let items = self
-            .sessions_matching(
-                filter,
-                doc! { "ended_at": -1, "_id": -1 },
-                skip,
-                Some(limit),
-            )
+            .sessions_matching(query, results_order(filter.sort), skip, Some(limit))
             .await?;
         Ok(Page { items, total })
+    }
+
+    async fn completed_totals(&self, recruiter_id: &Id, template_id: &Id) -> StoreResult<Vec<f64>> {
+        let mut cursor = self
+            .collection(SESSIONS)
+            .find(doc! {
+                "recruiter_id": oid(recruiter_id),
+                "template_id": oid(template_id),
+                "status": SessionStatus::Completed.as_str(),
+                "grading.scores.total_score": { "$exists": true },
+            })
+            .projection(doc! { "_id": 0, "grading.scores.total_score": 1 })
+            .await
+            .map_err(map_err)?;
+        let mut totals = Vec::new();
+        while cursor.advance().await.map_err(map_err)? {
+            let d = cursor.deserialize_current().map_err(map_err)?;
+            let total = d
+                .get_document("grading")
+                .and_then(|g| g.get_document("scores"))
+                .and_then(|s| s.get_f64("total_score"))
+                .map_err(|e| corrupt("grading.scores.total_score", e))?;
+            totals.push(total);
+        }
+        Ok(totals)
     }
 
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>> {

@@ -4,11 +4,12 @@
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
-    Page, SaveOutcome, SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome,
-    StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
+    Page, ResultsFilter, SaveOutcome, SessionRecord, SessionRepo, SessionStatus, SpendOutcome,
+    StartOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo,
+    new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
-use crate::session::{Grading, IntegrityKind};
+use crate::session::{Grading, IntegrityKind, ResultsSort};
 use crate::template::{TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -606,30 +607,63 @@ impl SessionRepo for SqliteStore {
     async fn list_completed_for_recruiter(
         &self,
         recruiter_id: &Id,
-        template_id: Option<&Id>,
+        filter: &ResultsFilter,
         skip: u64,
         limit: u32,
     ) -> StoreResult<Page<SessionRecord>> {
         let recruiter_id = recruiter_id.clone();
-        let template_id = template_id.cloned();
+        let template_id = filter.template_id.clone();
+        let candidate = filter.candidate.clone();
+        let order = match filter.sort {
+            ResultsSort::Newest => "ended_at DESC, id DESC",
+            ResultsSort::Oldest => "ended_at ASC, id ASC",
+            // NULL (ungraded) sorts lowest, as missing fields do in MongoDB.
+            ResultsSort::ScoreDesc => {
+                "json_extract(grading, '$.scores.total_score') DESC, ended_at DESC, id DESC"
+            }
+            ResultsSort::ScoreAsc => {
+                "json_extract(grading, '$.scores.total_score') ASC, ended_at DESC, id DESC"
+            }
+            ResultsSort::Candidate => "candidate_email ASC, ended_at DESC, id DESC",
+        };
         let skip = i64::try_from(skip).unwrap_or(i64::MAX);
         self.run(move |conn| {
-            let filter =
-                "recruiter_id = ?1 AND status = 'completed' AND (?2 IS NULL OR template_id = ?2)";
+            let filter = "recruiter_id = ?1 AND status = 'completed' AND (?2 IS NULL OR template_id = ?2) \
+                 AND (?3 IS NULL OR instr(lower(candidate_email), lower(?3)) > 0)";
             let total: i64 = conn.query_row(
                 &format!("SELECT COUNT(*) FROM sessions WHERE {filter}"),
-                params![recruiter_id, template_id],
+                params![recruiter_id, template_id, candidate],
                 |row| row.get(0),
             )?;
             let items = select_sessions(
                 conn,
-                &format!("{filter} ORDER BY ended_at DESC, id DESC LIMIT ?3 OFFSET ?4"),
-                &[&recruiter_id, &template_id, &limit, &skip],
+                &format!("{filter} ORDER BY {order} LIMIT ?4 OFFSET ?5"),
+                &[&recruiter_id, &template_id, &candidate, &limit, &skip],
             )?;
             Ok(Page {
                 items,
                 total: u64::try_from(total).unwrap_or(0),
             })
+        })
+        .await
+    }
+
+    async fn completed_totals(&self, recruiter_id: &Id, template_id: &Id) -> StoreResult<Vec<f64>> {
+        let recruiter_id = recruiter_id.clone();
+        let template_id = template_id.clone();
+        self.run(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT json_extract(grading, '$.scores.total_score') FROM sessions \
+                 WHERE recruiter_id = ?1 AND template_id = ?2 AND status = 'completed' \
+                 AND grading IS NOT NULL",
+            )?;
+            let totals = statement
+                .query_map(params![recruiter_id, template_id], |row| {
+                    row.get::<_, Option<f64>>(0)
+                })?
+                .filter_map(|total| total.transpose())
+                .collect::<rusqlite::Result<Vec<f64>>>()?;
+            Ok(totals)
         })
         .await
     }
