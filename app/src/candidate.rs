@@ -20,16 +20,9 @@ pub struct AvailableTest {
 }
 
 #[cfg(feature = "ssr")]
-async fn candidate() -> Result<
-    (
-        crate::backend::ServerFnContext,
-        crate::backend::store::UserRecord,
-    ),
-    ApiError,
-> {
-    use crate::backend::auth::web::CandidateUser;
-    let cx = crate::backend::server_fn_context()?;
-    let CandidateUser(user) = cx.extract().await.map_err(|err| cx.fail(err))?;
+async fn candidate() -> Result<crate::backend::Caller, ApiError> {
+    let (cx, crate::backend::auth::web::CandidateUser(user)) =
+        crate::backend::server_fn_caller().await?;
     Ok((cx, user))
 }
 

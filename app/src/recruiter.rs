@@ -2,8 +2,10 @@
 
 use crate::error::ApiError;
 use crate::model::Id;
-use crate::template::TemplateStatus;
+use crate::session::{ResultDetail, ResultsPage, ResultsQuery, ScoreDistribution};
+use crate::template::{Template, TemplateInput, TemplateStatus};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 /// One row of the recruiter's template list.
@@ -23,11 +25,8 @@ pub struct TemplateSummary {
 /// The signed-in recruiter's templates, newest first.
 #[server(endpoint = "recruiter/templates")]
 pub async fn my_templates() -> Result<Vec<TemplateSummary>, ApiError> {
-    use crate::backend::auth::web::RecruiterUser;
-    use crate::backend::{server_fn_context, templates};
-    let cx = server_fn_context()?;
-    let RecruiterUser(user) = cx.extract().await.map_err(|err| cx.fail(err))?;
-    Ok(templates::list(&cx.state, &user.id)
+    let (cx, user) = recruiter().await?;
+    Ok(crate::backend::templates::list(&cx.state, &user.id)
         .await
         .map_err(|err| cx.fail(err))?
         .into_iter()
@@ -42,4 +41,90 @@ pub async fn my_templates() -> Result<Vec<TemplateSummary>, ApiError> {
             updated_at: t.updated_at,
         })
         .collect())
+}
+
+#[cfg(feature = "ssr")]
+async fn recruiter() -> Result<crate::backend::Caller, ApiError> {
+    let (cx, crate::backend::auth::web::RecruiterUser(user)) =
+        crate::backend::server_fn_caller().await?;
+    Ok((cx, user))
+}
+
+/// One of the recruiter's templates, hidden parts included (for the builder).
+#[server(endpoint = "recruiter/template")]
+pub async fn load_template(id: String) -> Result<Template, ApiError> {
+    use crate::backend::templates;
+    let (cx, user) = recruiter().await?;
+    async {
+        let id = templates::parse_id(&id)?;
+        templates::get(&cx.state, &user.id, &id).await
+    }
+    .await
+    .map_err(|err| cx.fail(err))
+}
+
+/// Creates a template (a draft unless the input says otherwise) or, with an `id`, edits it.
+#[server(endpoint = "recruiter/template/save", input = Json)]
+pub async fn save_template(id: Option<String>, input: TemplateInput) -> Result<Template, ApiError> {
+    use crate::backend::templates;
+    let (cx, user) = recruiter().await?;
+    async {
+        match id {
+            None => {
+                let input = TemplateInput {
+                    status: Some(input.status.unwrap_or(TemplateStatus::Draft)),
+                    ..input
+                };
+                templates::create(&cx.state, &user.id, input).await
+            }
+            Some(id) => {
+                let id = templates::parse_id(&id)?;
+                templates::update(&cx.state, &user.id, &id, input).await
+            }
+        }
+    }
+    .await
+    .map_err(|err| cx.fail(err))
+}
+
+/// Publishes (candidates may start it) or archives (they no longer may) a template.
+#[server(endpoint = "recruiter/template/status")]
+pub async fn set_template_status(id: String, publish: bool) -> Result<Template, ApiError> {
+    use crate::backend::templates;
+    let (cx, user) = recruiter().await?;
+    async {
+        let id = templates::parse_id(&id)?;
+        if publish {
+            templates::publish(&cx.state, &user.id, &id).await
+        } else {
+            templates::archive(&cx.state, &user.id, &id).await
+        }
+    }
+    .await
+    .map_err(|err| cx.fail(err))
+}
+
+/// A page of ended attempts at the recruiter's templates.
+#[server(endpoint = "recruiter/results", input = Json)]
+pub async fn list_results(query: ResultsQuery) -> Result<ResultsPage, ApiError> {
+    let (cx, user) = recruiter().await?;
+    crate::backend::results::list(&cx.state, &user.id, &query)
+        .await
+        .map_err(|err| cx.fail(err))
+}
+
+#[server(endpoint = "recruiter/result")]
+pub async fn load_result(session_id: String) -> Result<ResultDetail, ApiError> {
+    let (cx, user) = recruiter().await?;
+    crate::backend::results::detail(&cx.state, &user.id, &session_id)
+        .await
+        .map_err(|err| cx.fail(err))
+}
+
+#[server(endpoint = "recruiter/score-distribution")]
+pub async fn template_scores(template_id: String) -> Result<ScoreDistribution, ApiError> {
+    let (cx, user) = recruiter().await?;
+    crate::backend::results::distribution(&cx.state, &user.id, &template_id)
+        .await
+        .map_err(|err| cx.fail(err))
 }

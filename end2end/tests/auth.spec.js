@@ -1,27 +1,6 @@
 const { test, expect } = require('@playwright/test');
 
-const PASSWORD = 'correct horse battery';
-const unique = (prefix) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-
-async function hydrated(page) {
-  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
-}
-
-async function signUp(page, role, email, password = PASSWORD) {
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.getByRole('radio', { name: new RegExp(role, 'i') }).check();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-}
-
-async function logIn(page, role, email, password = PASSWORD) {
-  await page.getByRole('radio', { name: new RegExp(role, 'i') }).check();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
+const { PASSWORD, unique, hydrated, signUp, logIn } = require('./support');
 
 for (const role of ['Candidate', 'Recruiter']) {
   test(`${role}: sign up, log in, see own email, survive a reload, log out`, async ({ page, context }) => {

@@ -1,28 +1,9 @@
 const { test, expect } = require('@playwright/test');
 
-const PASSWORD = 'correct horse battery';
-const unique = (prefix) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-
-async function hydrated(page) {
-  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
-}
+const { hydrated, newUser, apiUser } = require('./support');
 
 // A fresh candidate (the demo data's two published tests are open to everyone).
-async function newCandidate(page) {
-  const email = unique('taker');
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.getByRole('radio', { name: /candidate/i }).check();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/login\?/);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page).toHaveURL(/\/candidate$/);
-  await hydrated(page);
-}
+const newCandidate = (page) => newUser(page, 'candidate', 'taker');
 
 async function allSaved(page) {
   await expect(page.getByTestId('save-state')).toHaveText('All answers saved');
@@ -31,16 +12,7 @@ async function allSaved(page) {
 // A published test with one question of each kind, created through the REST API by a recruiter of
 // its own (the seed's payload without `status` publishes at once).
 async function publishMixedTest(request, extra = {}) {
-  const recruiter = unique('author');
-  const registered = await request.post('/api/v1/auth/recruiter/register', {
-    data: { email: recruiter, password: PASSWORD },
-  });
-  expect(registered.status()).toBe(201);
-  const login = await request.post('/api/v1/auth/recruiter/login', {
-    form: { username: recruiter, password: PASSWORD },
-  });
-  expect(login.status()).toBe(200);
-  const { access_token: token } = await login.json();
+  const { token } = await apiUser(request, 'recruiter', 'author');
   const title = `Mixed ${Date.now()}`;
   const created = await request.post('/api/v1/recruiter/test-template', {
     headers: { Authorization: `Bearer ${token}` },

@@ -82,6 +82,20 @@ pub fn server_fn_context() -> Result<ServerFnContext, AppError> {
     })
 }
 
+/// A server function's context and its signed-in caller.
+pub type Caller = (ServerFnContext, store::UserRecord);
+
+/// Inside a server function: its context and the caller as extractor `T` (e.g.
+/// [`auth::web::RecruiterUser`]), or the extractor's error already carrying its status.
+pub async fn server_fn_caller<T>() -> Result<(ServerFnContext, T), crate::error::ApiError>
+where
+    T: axum::extract::FromRequestParts<AppState, Rejection = AppError>,
+{
+    let cx = server_fn_context()?;
+    let caller = cx.extract::<T>().await.map_err(|err| cx.fail(err))?;
+    Ok((cx, caller))
+}
+
 impl ServerFnContext {
     /// Runs one of the request extractors (e.g. [`auth::web::RecruiterUser`]) on the request,
     /// keeping its status-carrying error.

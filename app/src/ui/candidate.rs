@@ -1,7 +1,7 @@
 //! The candidate's pages: the dashboard (tests to start, past attempts) and the test itself.
 
 use super::account::{RequireRole, use_session};
-use super::list_view;
+use super::{list_view, load_failed, score_text, short_time};
 use crate::candidate::{
     available_tests, end_test, my_sessions, report_event, save_answer, session_state, start_test,
 };
@@ -89,12 +89,6 @@ fn AvailableTests() -> impl IntoView {
     }
 }
 
-fn score_text(scores: &Option<Scores>) -> String {
-    scores
-        .map(|s| format!("{:.2}", s.total_score))
-        .unwrap_or_else(|| "—".into())
-}
-
 #[component]
 fn MyAttempts() -> impl IntoView {
     let attempts = Resource::new(|| (), |_| my_sessions());
@@ -136,14 +130,6 @@ fn MyAttempts() -> impl IntoView {
     }
 }
 
-/// `2026-11-26T10:15:00.000Z` → `2026-11-26 10:15 UTC`.
-fn short_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(day), Some(time)) => format!("{day} {time} UTC"),
-        _ => rfc3339.to_owned(),
-    }
-}
-
 #[component]
 pub fn TestPage() -> impl IntoView {
     let params = use_params_map();
@@ -153,13 +139,7 @@ pub fn TestPage() -> impl IntoView {
         <RequireRole role=Role::Candidate>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your test…"</p> }>
                 {move || state.get().map(|result| match result {
-                    Err(err) => view! {
-                        <section class="panel error" role="alert">
-                            <h1>"Cannot open this test"</h1>
-                            <p>{err.detail}</p>
-                            <p><A href="/candidate">"Back to my tests"</A></p>
-                        </section>
-                    }.into_any(),
+                    Err(err) => load_failed("Cannot open this test", err.detail, "/candidate", "Back to my tests"),
                     Ok(session) => view! { <Runner session /> }.into_any(),
                 })}
             </Suspense>

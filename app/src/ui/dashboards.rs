@@ -6,6 +6,7 @@ use crate::model::Role;
 use crate::recruiter::my_templates;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 #[component]
 pub fn RecruiterHome() -> impl IntoView {
@@ -25,6 +26,11 @@ fn TemplateList() -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="templates-title">
             <h2 id="templates-title">"Your tests"</h2>
+            <p class="actions">
+                <A href="/recruiter/templates/new" attr:class="button">"New test"</A>
+                " "
+                <A href="/recruiter/results" attr:class="button secondary">"All results"</A>
+            </p>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your tests…"</p> }>
                 {move || templates.get().map(|result| list_view(result, "You have not created any tests yet.", |list| view! {
                         <table class="data" data-testid="template-list">
@@ -36,19 +42,27 @@ fn TemplateList() -> impl IntoView {
                                     <th scope="col">"Time limit"</th>
                                     <th scope="col">"Prompt budget"</th>
                                     <th scope="col">"Version"</th>
+                                    <th scope="col">"Results"</th>
                                 </tr>
                             </thead>
                             <tbody>
-                                {list.into_iter().map(|t| view! {
+                                {list.into_iter().map(|t| {
+                                    let results_label = format!("Results of {}", t.title);
+                                    view! {
                                     <tr>
-                                        <th scope="row">{t.title}</th>
+                                        <th scope="row"><A href=format!("/recruiter/templates/{}", t.id)>{t.title.clone()}</A></th>
                                         <td><span class=format!("status {}", t.status.as_str())>{t.status.as_str()}</span></td>
                                         <td>{t.questions}</td>
                                         <td>{format!("{} min", t.time_limit_minutes)}</td>
                                         <td>{t.default_prompt_budget}</td>
                                         <td>{t.version}</td>
+                                        <td>
+                                            <A href=format!("/recruiter/results?template_id={}", t.id) attr:aria-label=results_label>
+                                                "Results"
+                                            </A>
+                                        </td>
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                     }))}

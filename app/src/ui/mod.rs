@@ -2,13 +2,16 @@
 //! browser.
 
 mod account;
+mod builder;
 mod candidate;
 mod dashboards;
 mod errors;
 mod home;
 mod layout;
+mod results;
 
 use account::{LoginPage, Session, SignupPage};
+use builder::BuilderPage;
 use candidate::{CandidateHome, TestPage};
 use dashboards::RecruiterHome;
 use errors::{ErrorPanel, NotFound};
@@ -20,6 +23,7 @@ use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
+use results::{ResultDetailPage, ResultsPage};
 
 /// The HTML document around the application (server-rendered once per request).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -52,6 +56,38 @@ fn list_view<T, V: IntoView + 'static>(
         Err(err) => view! { <p class="form-error" role="alert">{err.detail}</p> }.into_any(),
         Ok(list) if list.is_empty() => view! { <p class="muted">{empty}</p> }.into_any(),
         Ok(list) => render(list).into_any(),
+    }
+}
+
+/// A page whose data could not be loaded: why, and the way back.
+fn load_failed(
+    title: &'static str,
+    detail: String,
+    back: &'static str,
+    back_label: &'static str,
+) -> AnyView {
+    view! {
+        <section class="panel error" role="alert">
+            <h1>{title}</h1>
+            <p>{detail}</p>
+            <p><leptos_router::components::A href=back>{back_label}</leptos_router::components::A></p>
+        </section>
+    }
+    .into_any()
+}
+
+/// A total score with two decimals, or a dash before grading.
+fn score_text(scores: &Option<crate::session::Scores>) -> String {
+    scores
+        .map(|s| format!("{:.2}", s.total_score))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// `2026-11-26T10:15:00.000Z` → `2026-11-26 10:15 UTC`.
+fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => rfc3339.to_owned(),
     }
 }
 
@@ -101,6 +137,21 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route path=StaticSegment("recruiter") view=RecruiterHome ssr=SsrMode::Async />
+                        <Route
+                            path=(StaticSegment("recruiter"), StaticSegment("templates"), ParamSegment("id"))
+                            view=BuilderPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("recruiter"), StaticSegment("results"))
+                            view=ResultsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("recruiter"), StaticSegment("results"), ParamSegment("id"))
+                            view=ResultDetailPage
+                            ssr=SsrMode::Async
+                        />
                     </Routes>
                 </ErrorBoundary>
             </main>

@@ -1,0 +1,546 @@
+//! The recruiter's results: a filterable, sortable, paginated table of ended attempts with the
+//! score distribution of the chosen test, and one attempt in depth.
+
+use super::account::RequireRole;
+use super::{list_view, load_failed, score_text, short_time};
+use crate::model::{Role, Speaker};
+use crate::recruiter::{list_results, load_result, my_templates, template_scores};
+use crate::session::{
+    ResultDetail, ResultQuestion, ResultSummary, ResultsQuery, ResultsSort, ScoreDistribution,
+};
+use crate::template::QuestionKind;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::params::ParamsMap;
+use serde_json::Value;
+
+const PER_PAGE: u32 = 20;
+
+/// The results address for `query` (what a reload or a shared link reopens).
+fn results_href(query: &ResultsQuery) -> String {
+    let mut params = ParamsMap::new();
+    let mut put = |key: &'static str, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            params.insert(key, value);
+        }
+    };
+    put("template_id", query.template_id.clone());
+    put("candidate", query.candidate.clone());
+    put(
+        "sort",
+        query
+            .sort
+            .clone()
+            .filter(|s| s != ResultsSort::default().as_str()),
+    );
+    put("page", query.page.filter(|p| *p > 1).map(|p| p.to_string()));
+    format!("/recruiter/results{}", params.to_query_string())
+}
+
+fn duration_text(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    if seconds >= 3600 {
+        format!("{}h {:02}m", seconds / 3600, seconds / 60 % 60)
+    } else {
+        format!("{}m {:02}s", seconds / 60, seconds % 60)
+    }
+}
+
+#[component]
+pub fn ResultsPage() -> AnyView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let q = query_map.read();
+        ResultsQuery {
+            template_id: q.get("template_id"),
+            candidate: q.get("candidate"),
+            sort: q.get("sort"),
+            page: q.get("page").and_then(|p| p.parse().ok()),
+            per_page: Some(PER_PAGE),
+        }
+    });
+    let results = Resource::new(move || query.get(), list_results);
+    let templates = Resource::new(|| (), |_| my_templates());
+    let chosen_template = Memo::new(move |_| query.get().template_id.filter(|t| !t.is_empty()));
+    let distribution = Resource::new(
+        move || chosen_template.get(),
+        |template_id| async move {
+            match template_id {
+                Some(id) => template_scores(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+
+    // The filter form: applied by navigating, so the address always describes the table.
+    let navigate = use_navigate();
+    let target = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(href) = target.get() {
+            navigate(&href, Default::default());
+        }
+    });
+    let template_choice = RwSignal::new(String::new());
+    let candidate_choice = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let q = query.get();
+        template_choice.set(q.template_id.unwrap_or_default());
+        candidate_choice.set(q.candidate.unwrap_or_default());
+    });
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let next = ResultsQuery {
+            template_id: Some(template_choice.get_untracked()),
+            candidate: Some(candidate_choice.get_untracked().trim().to_owned()),
+            page: None,
+            ..query.get_untracked()
+        };
+        target.set(Some(results_href(&next)));
+    };
+
+    view! {
+        <RequireRole role=Role::Recruiter>
+            <Title text="Results" />
+            <section class="panel" aria-labelledby="results-title">
+                <p><A href="/recruiter">"← Your tests"</A></p>
+                <h1 id="results-title">"Results"</h1>
+                <form class="filters" role="search" on:submit=apply>
+                    <div class="field">
+                        <label for="filter-template">"Test"</label>
+                        <select id="filter-template" on:change=move |ev| template_choice.set(event_target_value(&ev))>
+                            <option value="" selected=move || template_choice.with(String::is_empty)>"All tests"</option>
+                            <Suspense fallback=|| ()>
+                                {move || templates.get().and_then(Result::ok).map(|list| list.into_iter().map(|t| {
+                                    let id = t.id.to_string();
+                                    let selected = {
+                                        let id = id.clone();
+                                        move || template_choice.with(|c| *c == id)
+                                    };
+                                    view! { <option value=id selected=selected>{t.title}</option> }
+                                }).collect_view())}
+                            </Suspense>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="filter-candidate">"Candidate email contains"</label>
+                        <input id="filter-candidate" type="search" maxlength=crate::session::MAX_SEARCH_LEN
+                            prop:value=move || candidate_choice.get()
+                            on:input=move |ev| candidate_choice.set(event_target_value(&ev)) />
+                    </div>
+                    <button type="submit" class="button">"Apply"</button>
+                </form>
+            </section>
+            <Suspense fallback=|| ()>
+                {move || distribution.get().map(|result| match result {
+                    Ok(Some(d)) => view! { <ScoreChart distribution=d /> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.detail}</p> }.into_any(),
+                })}
+            </Suspense>
+            <section class="panel" aria-labelledby="attempts-title">
+                <h2 id="attempts-title">"Attempts"</h2>
+                <Transition fallback=|| view! { <p class="loading" role="status">"Loading results…"</p> }>
+                    {move || results.get().map(|result| {
+                        let q = query.get_untracked();
+                        match result {
+                            Ok(page) => {
+                                let total = page.total;
+                                list_view(Ok(page.items), "No ended attempts match.", move |items| view! {
+                                    <ResultsTable items query=q.clone() />
+                                    <Pager query=q total />
+                                })
+                            }
+                            Err(err) => list_view::<ResultSummary, ()>(Err(err), "", |_| ()),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </RequireRole>
+    }
+    .into_any()
+}
+
+/// A column header that sorts the table: the first click uses `first`, a second `second`.
+fn sort_header(
+    query: &ResultsQuery,
+    label: &'static str,
+    first: ResultsSort,
+    second: Option<ResultsSort>,
+) -> impl IntoView + use<> {
+    let current = query
+        .sort
+        .as_deref()
+        .and_then(ResultsSort::parse)
+        .unwrap_or_default();
+    let next = match second {
+        Some(second) if current == first => second,
+        _ => first,
+    };
+    let ascending = matches!(
+        current,
+        ResultsSort::Oldest | ResultsSort::ScoreAsc | ResultsSort::Candidate
+    );
+    let aria_sort = (current == first || Some(current) == second).then_some(if ascending {
+        "ascending"
+    } else {
+        "descending"
+    });
+    let href = results_href(&ResultsQuery {
+        sort: Some(next.as_str().to_owned()),
+        page: None,
+        ..query.clone()
+    });
+    view! {
+        <th scope="col" aria-sort=aria_sort>
+            <A href=href attr:title=format!("Sort: {}", next.label())>{label}</A>
+        </th>
+    }
+}
+
+#[component]
+fn ResultsTable(items: Vec<ResultSummary>, query: ResultsQuery) -> AnyView {
+    let score = |scores: &Option<crate::session::Scores>,
+                 pick: fn(&crate::session::Scores) -> f64| {
+        scores
+            .as_ref()
+            .map(|s| format!("{:.2}", pick(s)))
+            .unwrap_or_else(|| "—".into())
+    };
+    view! {
+        <div class="table-scroll">
+            <table class="data" data-testid="results">
+                <thead>
+                    <tr>
+                        {sort_header(&query, "Candidate", ResultsSort::Candidate, None)}
+                        <th scope="col">"Test"</th>
+                        {sort_header(&query, "Ended", ResultsSort::Newest, Some(ResultsSort::Oldest))}
+                        <th scope="col">"Duration"</th>
+                        <th scope="col">"Prompts"</th>
+                        <th scope="col">"Accuracy"</th>
+                        <th scope="col">"Speed"</th>
+                        <th scope="col">"Wellness"</th>
+                        {sort_header(&query, "Total", ResultsSort::ScoreDesc, Some(ResultsSort::ScoreAsc))}
+                    </tr>
+                </thead>
+                <tbody>
+                    {items.into_iter().map(|r| {
+                        let href = format!("/recruiter/results/{}", r.session_id);
+                        let ended = r.ended_at.clone().unwrap_or_default();
+                        view! {
+                            <tr>
+                                <th scope="row"><A href=href>{r.candidate_email.clone()}</A></th>
+                                <td>{r.template_title.clone()}</td>
+                                <td><time datetime=ended.clone()>{short_time(&ended)}</time></td>
+                                <td>{duration_text(r.duration_seconds)}</td>
+                                <td>{format!("{} / {}", r.used_prompts, r.prompt_budget)}
+                                    {(r.blocked_prompts > 0).then(|| format!(" ({} blocked)", r.blocked_prompts))}</td>
+                                <td>{score(&r.scores, |s| s.accuracy)}</td>
+                                <td>{score(&r.scores, |s| s.speed_efficiency)}</td>
+                                <td>{score(&r.scores, |s| s.prompt_wellness)}</td>
+                                <td class="total" data-testid="result-total">{score_text(&r.scores)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Pager(query: ResultsQuery, total: u64) -> AnyView {
+    let page = query.page.unwrap_or(1).max(1);
+    let pages = total.div_ceil(u64::from(PER_PAGE)).max(1);
+    let link = |page: u32| {
+        results_href(&ResultsQuery {
+            page: Some(page),
+            ..query.clone()
+        })
+    };
+    let previous = (page > 1).then(|| link(page - 1));
+    let next = (u64::from(page) < pages).then(|| link(page + 1));
+    view! {
+        <nav class="pager" aria-label="Result pages">
+            {previous.map(|href| view! { <A href=href attr:rel="prev">"← Previous"</A> })}
+            <span data-testid="page-info">{format!("Page {page} of {pages} · {total} attempts")}</span>
+            {next.map(|href| view! { <A href=href attr:rel="next">"Next →"</A> })}
+        </nav>
+    }
+    .into_any()
+}
+
+/// A bar per ten points of total score, drawn by the app (no chart library).
+#[component]
+fn ScoreChart(distribution: ScoreDistribution) -> AnyView {
+    const LEFT: f64 = 32.0;
+    const BAR: f64 = 34.0;
+    const GAP: f64 = 6.0;
+    const TOP: f64 = 16.0;
+    const HEIGHT: f64 = 140.0;
+    let highest = distribution
+        .buckets
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let width = LEFT + 10.0 * (BAR + GAP);
+    let label = |i: usize| {
+        if i == 9 {
+            "90–100".to_owned()
+        } else {
+            format!("{}–{}", i * 10, i * 10 + 9)
+        }
+    };
+    let description = distribution
+        .buckets
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{}: {n}", label(i)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let summary = match (distribution.mean, distribution.median) {
+        (Some(mean), Some(median)) => format!(
+            "{} graded attempts · mean {mean:.2} · median {median:.2}",
+            distribution.count
+        ),
+        _ => "No graded attempts yet.".to_owned(),
+    };
+    view! {
+        <section class="panel" aria-labelledby="chart-title">
+            <h2 id="chart-title">"Score distribution"</h2>
+            <p class="muted" data-testid="chart-summary">{summary}</p>
+            <svg class="chart" data-testid="score-chart" role="img" aria-labelledby="chart-svg-title chart-svg-desc"
+                viewBox=format!("0 0 {width} {}", TOP + HEIGHT + 36.0) width="100%">
+                <title id="chart-svg-title">"Attempts per total score band"</title>
+                <desc id="chart-svg-desc">{description}</desc>
+                <line x1=LEFT y1=TOP + HEIGHT x2=width y2=TOP + HEIGHT class="axis" />
+                {distribution.buckets.iter().enumerate().map(|(i, n)| {
+                    let h = HEIGHT * f64::from(*n) / f64::from(highest);
+                    let x = LEFT + i as f64 * (BAR + GAP);
+                    view! {
+                        <g>
+                            <rect class="bar" x=x y=TOP + HEIGHT - h width=BAR height=h>
+                                <title>{format!("{}: {n} attempts", label(i))}</title>
+                            </rect>
+                            <text class="count" x=x + BAR / 2.0 y=TOP + HEIGHT - h - 3.0 text-anchor="middle">{*n}</text>
+                            <text class="tick" x=x + BAR / 2.0 y=TOP + HEIGHT + 14.0 text-anchor="middle">{i * 10}</text>
+                        </g>
+                    }
+                }).collect_view()}
+                <text class="tick" x=LEFT y=TOP + HEIGHT + 32.0>"total score (bands of 10 points)"</text>
+            </svg>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ResultDetailPage() -> AnyView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new(id, load_result);
+    view! {
+        <RequireRole role=Role::Recruiter>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the result…"</p> }>
+                {move || detail.get().map(|result| match result {
+                    Err(err) => load_failed("Cannot open this result", err.detail, "/recruiter/results", "Back to results"),
+                    Ok(detail) => view! { <ResultView detail /> }.into_any(),
+                })}
+            </Suspense>
+        </RequireRole>
+    }
+    .into_any()
+}
+
+#[component]
+fn ResultView(detail: ResultDetail) -> AnyView {
+    let s = detail.summary.clone();
+    let title = format!("{} · {}", s.candidate_email, s.template_title);
+    let back = results_href(&ResultsQuery {
+        template_id: Some(s.template_id.to_string()),
+        ..ResultsQuery::default()
+    });
+    let weights = detail.weights;
+    let ended = s.ended_at.clone().unwrap_or_default();
+    view! {
+        <Title text=title.clone() />
+        <section class="panel" aria-labelledby="detail-title" data-testid="result-detail">
+            <p><A href=back>"← Results of this test"</A></p>
+            <h1 id="detail-title">{title}</h1>
+            <dl class="facts">
+                <div><dt>"Status"</dt><dd>{detail.status.label()}</dd></div>
+                <div><dt>"Started"</dt><dd><time datetime=s.start_time.clone()>{short_time(&s.start_time)}</time></dd></div>
+                <div><dt>"Ended"</dt><dd><time datetime=ended.clone()>{short_time(&ended)}</time></dd></div>
+                <div><dt>"Time used"</dt><dd>{format!("{} of {} min", duration_text(s.duration_seconds), detail.time_limit_minutes)}</dd></div>
+                <div><dt>"AI prompts"</dt><dd>{format!("{} of {} used, {} blocked", s.used_prompts, s.prompt_budget, s.blocked_prompts)}</dd></div>
+            </dl>
+            {match s.scores {
+                Some(scores) => view! {
+                    <p class="total">"Total score "<strong data-testid="detail-total">{format!("{:.2}", scores.total_score)}</strong>" / 100"</p>
+                    <dl class="scores">
+                        <div><dt>{format!("Accuracy (weight {})", weights.accuracy)}</dt><dd data-testid="detail-accuracy">{format!("{:.2}", scores.accuracy)}</dd></div>
+                        <div><dt>{format!("Speed (weight {})", weights.speed_efficiency)}</dt><dd>{format!("{:.2}", scores.speed_efficiency)}</dd></div>
+                        <div><dt>{format!("Prompt wellness (weight {})", weights.prompt_wellness)}</dt><dd>{format!("{:.2}", scores.prompt_wellness)}</dd></div>
+                    </dl>
+                }.into_any(),
+                None => view! { <p class="muted">"Not graded yet."</p> }.into_any(),
+            }}
+        </section>
+        <section class="panel" aria-labelledby="answers-title">
+            <h2 id="answers-title">"Answers"</h2>
+            <ol class="result-questions">
+                {detail.questions.into_iter().map(|q| view! { <ResultQuestionView q /> }).collect_view()}
+            </ol>
+        </section>
+        <section class="panel" aria-labelledby="prompts-title">
+            <h2 id="prompts-title">"AI assistant"</h2>
+            <p>{format!("{} prompts of a budget of {}; {} blocked by the gatekeeper.", s.used_prompts, s.prompt_budget, s.blocked_prompts)}</p>
+        </section>
+        <section class="panel" aria-labelledby="chat-title">
+            <h2 id="chat-title">"Interviewer chat"</h2>
+            {if detail.chat.is_empty() {
+                view! { <p class="muted">"No messages."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="transcript" data-testid="transcript">
+                        {detail.chat.into_iter().map(|line| {
+                            let who = match line.speaker {
+                                Speaker::Candidate => "Candidate",
+                                Speaker::Interviewer => "Interviewer",
+                                Speaker::System => "System",
+                            };
+                            view! {
+                                <li class=format!("line {}", who.to_lowercase())>
+                                    <time datetime=line.timestamp.clone()>{short_time(&line.timestamp)}</time>
+                                    " "<strong>{who}": "</strong>{line.message}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
+        <section class="panel" aria-labelledby="integrity-title">
+            <h2 id="integrity-title">"Integrity timeline"</h2>
+            {if detail.integrity_events.is_empty() {
+                view! { <p class="muted">"No events: the candidate stayed on the test."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="timeline" data-testid="integrity-timeline">
+                        {detail.integrity_events.into_iter().map(|e| view! {
+                            <li>
+                                <time datetime=e.timestamp.clone()>{short_time(&e.timestamp)}</time>
+                                " "<strong>{e.kind.label()}</strong>
+                                {(!e.detail.is_empty()).then(|| format!(" — {}", e.detail))}
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+fn answer_text(answer: &Value) -> String {
+    match answer {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[component]
+fn ResultQuestionView(q: ResultQuestion) -> AnyView {
+    let ResultQuestion {
+        question,
+        answer,
+        grade,
+    } = q;
+    let answer = answer.map(|a| a.answer);
+    let body = match &question.kind {
+        QuestionKind::MultipleChoice { options, correct } => {
+            let chosen: Vec<usize> = answer
+                .as_ref()
+                .and_then(|a| serde_json::from_value(a.clone()).ok())
+                .unwrap_or_default();
+            view! {
+                <ul class="choices">
+                    {options.iter().enumerate().map(|(i, option)| {
+                        let picked = chosen.contains(&i);
+                        let right = correct.contains(&i);
+                        let mark = match (picked, right) {
+                            (true, true) => "✔ chosen, correct",
+                            (true, false) => "✘ chosen, wrong",
+                            (false, true) => "correct, not chosen",
+                            (false, false) => "",
+                        };
+                        view! { <li class:picked=picked>{option.clone()}{(!mark.is_empty()).then(|| view! { <span class="muted">{format!(" ({mark})")}</span> })}</li> }
+                    }).collect_view()}
+                </ul>
+            }
+            .into_any()
+        }
+        QuestionKind::Coding { .. } | QuestionKind::Theory { .. } => match &answer {
+            Some(a) => view! { <pre class="code answer">{answer_text(a)}</pre> }.into_any(),
+            None => view! { <p class="muted">"No answer."</p> }.into_any(),
+        },
+    };
+    let hidden = match &question.kind {
+        QuestionKind::Coding { test_cases, .. } => Some(test_cases.clone()),
+        _ => None,
+    };
+    let reference = match &question.kind {
+        QuestionKind::Theory {
+            reference_answer,
+            rubric_keywords,
+        } => Some((reference_answer.clone(), rubric_keywords.join(", "))),
+        _ => None,
+    };
+    view! {
+        <li class="result-question">
+            <h3>{question.prompt.clone()}</h3>
+            {body}
+            {reference.map(|(answer, keywords)| view! {
+                <details>
+                    <summary>"Reference answer and rubric"</summary>
+                    <p>{answer}</p>
+                    <p class="muted">{format!("Keywords: {keywords}")}</p>
+                </details>
+            })}
+            {match grade {
+                Some(g) => {
+                    let tests = g.tests.clone();
+                    let cases = hidden.unwrap_or_default();
+                    view! {
+                        <p class="grade"><strong>{format!("{:.2} / 100", g.score)}</strong>" — "{g.explanation.clone()}</p>
+                        {(!tests.is_empty()).then(|| view! {
+                            <table class="data tests">
+                                <thead><tr><th scope="col">"Test"</th><th scope="col">"Input"</th><th scope="col">"Expected"</th><th scope="col">"Outcome"</th><th scope="col">"Time"</th></tr></thead>
+                                <tbody>
+                                    {tests.into_iter().enumerate().map(|(i, t)| {
+                                        let case = cases.get(i);
+                                        view! {
+                                            <tr class:failed=!t.passed>
+                                                <th scope="row">{i + 1}</th>
+                                                <td><code>{case.map(|c| Value::Array(c.input.clone()).to_string())}</code></td>
+                                                <td><code>{case.map(|c| c.expected.to_string())}</code></td>
+                                                <td>{if t.passed { "passed".to_owned() } else { format!("failed: {}", t.error.unwrap_or_default()) }}</td>
+                                                <td>{format!("{} ms", t.millis)}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })}
+                    }.into_any()
+                }
+                None => view! { <p class="muted">"Not graded."</p> }.into_any(),
+            }}
+        </li>
+    }
+    .into_any()
+}
