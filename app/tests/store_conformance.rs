@@ -2,8 +2,9 @@
 //! `TEST_MONGO_URI` is set (a fresh database per test, dropped afterwards).
 
 use app::backend::store::{
-    AnswerRecord, IntegrityRecord, NewSession, NewTemplate, NewUser, ResultsFilter, SaveOutcome,
-    SessionRecord, SessionStatus, SpendOutcome, StartOutcome, Store, StoreError, new_id, now,
+    AnswerRecord, IntegrityRecord, NewSession, NewTemplate, NewUser, PromptRecord, ResultsFilter,
+    SaveOutcome, SessionRecord, SessionStatus, SpendOutcome, StartOutcome, Store, StoreError,
+    new_id, now,
 };
 use app::model::{Id, Role, Speaker};
 use app::session::{Grading, IntegrityKind, QuestionGrade, ResultsSort, Scores};
@@ -933,6 +934,84 @@ async fn results_sort_by_score_and_email_filter_by_candidate_and_give_a_template
                 .is_empty(),
             "{name}: another recruiter sees no totals"
         );
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn assistant_exchanges_are_kept_in_order_blocked_ones_counted_and_refunds_bounded() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let s = started(&store, session(3)).await;
+        for (i, blocked) in [false, true, true].into_iter().enumerate() {
+            assert!(
+                matches!(
+                    store.sessions.spend_prompt(&s.id).await.expect(name),
+                    SpendOutcome::Spent(_)
+                ),
+                "{name}"
+            );
+            store
+                .sessions
+                .record_prompt(PromptRecord {
+                    id: new_id(),
+                    session_id: s.id.clone(),
+                    question_id: (i == 0).then(|| "q1".to_owned()),
+                    timestamp: now() + chrono::Duration::milliseconds(i as i64),
+                    prompt: format!("prompt {i}"),
+                    response: format!("reply {i}"),
+                    was_blocked: blocked,
+                    rule: blocked.then(|| "solution_request".to_owned()),
+                    reason: blocked.then(|| "asks for the answer".to_owned()),
+                    provider: "offline".into(),
+                })
+                .await
+                .expect(name);
+        }
+        let prompts = store.sessions.prompts(&s.id).await.expect(name);
+        let texts: Vec<_> = prompts.iter().map(|p| p.prompt.as_str()).collect();
+        assert_eq!(texts, ["prompt 0", "prompt 1", "prompt 2"], "{name}");
+        assert_eq!(prompts[0].question_id.as_deref(), Some("q1"), "{name}");
+        assert_eq!(prompts[0].rule, None, "{name}");
+        assert_eq!(
+            prompts[1].reason.as_deref(),
+            Some("asks for the answer"),
+            "{name}"
+        );
+        assert!(prompts[2].was_blocked, "{name}");
+        let found = store
+            .sessions
+            .find(&s.id)
+            .await
+            .expect(name)
+            .expect("session");
+        assert_eq!(
+            (found.used_prompts, found.blocked_prompts),
+            (3, 2),
+            "{name}"
+        );
+        assert!(
+            store
+                .sessions
+                .prompts(&new_id())
+                .await
+                .expect(name)
+                .is_empty(),
+            "{name}: another session has none"
+        );
+
+        // A refund gives one prompt back, and never takes the count below zero.
+        for _ in 0..4 {
+            store.sessions.refund_prompt(&s.id).await.expect(name);
+        }
+        let found = store
+            .sessions
+            .find(&s.id)
+            .await
+            .expect(name)
+            .expect("session");
+        assert_eq!(found.used_prompts, 0, "{name}");
         engine.cleanup().await;
     }
 }

@@ -190,6 +190,25 @@ pub struct IntegrityRecord {
     pub detail: String,
 }
 
+/// One exchange with the AI assistant, as recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PromptRecord {
+    pub id: Id,
+    pub session_id: Id,
+    /// The question the candidate was on, when given.
+    pub question_id: Option<String>,
+    pub timestamp: DateTime<Utc>,
+    pub prompt: String,
+    /// What the candidate was shown (a refusal when blocked).
+    pub response: String,
+    pub was_blocked: bool,
+    /// Blocked: the gatekeeper's rule and reason.
+    pub rule: Option<String>,
+    pub reason: Option<String>,
+    /// Which assistant answered: `offline` or the provider's model.
+    pub provider: String,
+}
+
 /// Which ended sessions a results listing holds, and in which order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResultsFilter {
@@ -248,6 +267,13 @@ pub trait SessionRepo: Send + Sync {
     async fn completed_totals(&self, recruiter_id: &Id, template_id: &Id) -> StoreResult<Vec<f64>>;
     /// Ids of in-progress sessions whose deadline is before `now` (at most `limit`).
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>>;
+    /// Gives back one spent prompt (the provider failed, so the candidate is not charged).
+    async fn refund_prompt(&self, id: &Id) -> StoreResult<()>;
+    /// Stores one assistant exchange; a blocked one also counts in the session's
+    /// `blocked_prompts`.
+    async fn record_prompt(&self, prompt: PromptRecord) -> StoreResult<()>;
+    /// The session's assistant exchanges, oldest first.
+    async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>>;
     async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()>;
     /// The session's integrity events, oldest first.
     async fn events(&self, session_id: &Id) -> StoreResult<Vec<IntegrityRecord>>;

@@ -6,9 +6,9 @@
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
-    Page, ResultsFilter, SaveOutcome, SessionRecord, SessionRepo, SessionStatus, SpendOutcome,
-    StartOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo,
-    new_id, now,
+    Page, PromptRecord, ResultsFilter, SaveOutcome, SessionRecord, SessionRepo, SessionStatus,
+    SpendOutcome, StartOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord,
+    UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
 use crate::session::{Grading, IntegrityKind, ResultsSort};
@@ -26,6 +26,7 @@ const SESSIONS: &str = "sessions";
 const CHAT: &str = "chat_messages";
 const TEMPLATES: &str = "templates";
 const EVENTS: &str = "integrity_events";
+const PROMPTS: &str = "prompts";
 const DUPLICATE_KEY: i32 = 11000;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -121,6 +122,12 @@ fn indexes() -> Vec<(&'static str, IndexModel)> {
         ),
         (
             EVENTS,
+            IndexModel::builder()
+                .keys(doc! { "session_id": 1, "ts": 1, "_id": 1 })
+                .build(),
+        ),
+        (
+            PROMPTS,
             IndexModel::builder()
                 .keys(doc! { "session_id": 1, "ts": 1, "_id": 1 })
                 .build(),
@@ -415,6 +422,46 @@ fn event_from_doc(d: &Document) -> StoreResult<IntegrityRecord> {
         timestamp: get_time(d, "ts")?,
         kind: IntegrityKind::parse(kind).ok_or_else(|| corrupt("kind", kind))?,
         detail: get_str(d, "detail")?.to_owned(),
+    })
+}
+
+fn prompt_doc(p: &PromptRecord) -> Document {
+    doc! {
+        "_id": oid(&p.id),
+        "session_id": oid(&p.session_id),
+        "question_id": p.question_id.as_deref(),
+        "ts": date(p.timestamp),
+        "prompt": &p.prompt,
+        "response": &p.response,
+        "was_blocked": p.was_blocked,
+        "rule": p.rule.as_deref(),
+        "reason": p.reason.as_deref(),
+        "provider": &p.provider,
+    }
+}
+
+fn optional_str(d: &Document, field: &str) -> StoreResult<Option<String>> {
+    match d.get(field) {
+        None | Some(Bson::Null) => Ok(None),
+        Some(Bson::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(corrupt(field, other)),
+    }
+}
+
+fn prompt_from_doc(d: &Document) -> StoreResult<PromptRecord> {
+    Ok(PromptRecord {
+        id: get_id(d, "_id")?,
+        session_id: get_id(d, "session_id")?,
+        question_id: optional_str(d, "question_id")?,
+        timestamp: get_time(d, "ts")?,
+        prompt: get_str(d, "prompt")?.to_owned(),
+        response: get_str(d, "response")?.to_owned(),
+        was_blocked: d
+            .get_bool("was_blocked")
+            .map_err(|e| corrupt("was_blocked", e))?,
+        rule: optional_str(d, "rule")?,
+        reason: optional_str(d, "reason")?,
+        provider: get_str(d, "provider")?.to_owned(),
     })
 }
 
@@ -779,6 +826,45 @@ impl SessionRepo for MongoStore {
             ids.push(get_id(&d, "_id")?);
         }
         Ok(ids)
+    }
+
+    async fn refund_prompt(&self, id: &Id) -> StoreResult<()> {
+        self.updated_one(
+            doc! { "_id": oid(id), "used_prompts": { "$gt": 0 } },
+            doc! { "$inc": { "used_prompts": -1_i64 } },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn record_prompt(&self, prompt: PromptRecord) -> StoreResult<()> {
+        self.collection(PROMPTS)
+            .insert_one(prompt_doc(&prompt))
+            .await
+            .map_err(map_err)?;
+        if prompt.was_blocked {
+            self.updated_one(
+                doc! { "_id": oid(&prompt.session_id) },
+                doc! { "$inc": { "blocked_prompts": 1_i64 } },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>> {
+        let mut cursor = self
+            .collection(PROMPTS)
+            .find(doc! { "session_id": oid(session_id) })
+            .sort(doc! { "ts": 1, "_id": 1 })
+            .await
+            .map_err(map_err)?;
+        let mut prompts = Vec::new();
+        while cursor.advance().await.map_err(map_err)? {
+            let d = cursor.deserialize_current().map_err(map_err)?;
+            prompts.push(prompt_from_doc(&d)?);
+        }
+        Ok(prompts)
     }
 
     async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()> {

@@ -4,9 +4,9 @@
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
-    Page, ResultsFilter, SaveOutcome, SessionRecord, SessionRepo, SessionStatus, SpendOutcome,
-    StartOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo,
-    new_id, now,
+    Page, PromptRecord, ResultsFilter, SaveOutcome, SessionRecord, SessionRepo, SessionStatus,
+    SpendOutcome, StartOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord,
+    UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
 use crate::session::{Grading, IntegrityKind, ResultsSort};
@@ -112,6 +112,21 @@ const MIGRATIONS: &[&str] = &[
         detail     TEXT NOT NULL
     );
     CREATE INDEX integrity_by_session ON integrity_events (session_id, ts, id);
+"#,
+    r#"
+    CREATE TABLE prompts (
+        id          TEXT PRIMARY KEY,
+        session_id  TEXT NOT NULL,
+        question_id TEXT,
+        ts          INTEGER NOT NULL,
+        prompt      TEXT NOT NULL,
+        response    TEXT NOT NULL,
+        was_blocked INTEGER NOT NULL,
+        rule        TEXT,
+        reason      TEXT,
+        provider    TEXT NOT NULL
+    );
+    CREATE INDEX prompts_by_session ON prompts (session_id, ts, id);
 "#,
 ];
 
@@ -677,6 +692,77 @@ impl SessionRepo for SqliteStore {
                 .query_map(params![millis(now), limit], |row| row.get(0))?
                 .collect::<rusqlite::Result<Vec<Id>>>()?;
             Ok(ids)
+        })
+        .await
+    }
+
+    async fn refund_prompt(&self, id: &Id) -> StoreResult<()> {
+        let id = id.clone();
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE sessions SET used_prompts = used_prompts - 1 WHERE id = ?1 AND used_prompts > 0",
+                [id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_prompt(&self, p: PromptRecord) -> StoreResult<()> {
+        self.run(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO prompts (id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    p.id,
+                    p.session_id,
+                    p.question_id,
+                    millis(p.timestamp),
+                    p.prompt,
+                    p.response,
+                    p.was_blocked,
+                    p.rule,
+                    p.reason,
+                    p.provider
+                ],
+            )?;
+            if p.was_blocked {
+                tx.execute(
+                    "UPDATE sessions SET blocked_prompts = blocked_prompts + 1 WHERE id = ?1",
+                    [&p.session_id],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>> {
+        let session_id = session_id.clone();
+        self.run(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider
+                 FROM prompts WHERE session_id = ?1 ORDER BY ts, id",
+            )?;
+            let prompts = statement
+                .query_map([session_id], |row| {
+                    Ok(PromptRecord {
+                        id: row.get(0)?,
+                        session_id: row.get(1)?,
+                        question_id: row.get(2)?,
+                        timestamp: time_at(row, 3)?,
+                        prompt: row.get(4)?,
+                        response: row.get(5)?,
+                        was_blocked: row.get(6)?,
+                        rule: row.get(7)?,
+                        reason: row.get(8)?,
+                        provider: row.get(9)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(prompts)
         })
         .await
     }
