@@ -3,7 +3,9 @@
 
 use crate::error::ApiError;
 use crate::model::Id;
-use crate::session::{IntegrityKind, Scores, SessionSummary, SessionView};
+use crate::session::{
+    IntegrityKind, PromptInput, PromptLine, PromptReply, Scores, SessionSummary, SessionView,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -118,4 +120,25 @@ pub async fn report_event(
     .await
     .map(|_| ())
     .map_err(|err| cx.fail(err))
+}
+
+/// Asks the AI assistant (within the session's prompt budget, through the gatekeeper).
+#[server(endpoint = "candidate/prompt", input = Json)]
+pub async fn ask_assistant(
+    session_id: String,
+    input: PromptInput,
+) -> Result<PromptReply, ApiError> {
+    let (cx, user) = candidate().await?;
+    crate::backend::assistant::ask(&cx.state, &user.id, &session_id, input)
+        .await
+        .map_err(|err| cx.fail(err))
+}
+
+/// The candidate's exchanges with the assistant in this session, oldest first.
+#[server(endpoint = "candidate/prompts")]
+pub async fn assistant_history(session_id: String) -> Result<Vec<PromptLine>, ApiError> {
+    let (cx, user) = candidate().await?;
+    crate::backend::assistant::history(&cx.state, &user.id, &session_id)
+        .await
+        .map_err(|err| cx.fail(err))
 }

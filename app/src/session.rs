@@ -175,6 +175,8 @@ pub struct SessionView {
     pub scores: Option<Scores>,
     /// When starting: whether an attempt already in progress was returned instead of a new one.
     pub resumed: bool,
+    /// Who answers prompts: `offline` (the built-in assistant) or the model's name.
+    pub assistant: String,
 }
 
 /// One of a candidate's attempts, for their dashboard.
@@ -276,6 +278,43 @@ pub struct ResultSummary {
     pub blocked_prompts: u32,
     pub prompt_budget: u32,
     pub scores: Option<Scores>,
+}
+
+/// Longest prompt to the AI assistant.
+pub const MAX_PROMPT_CHARS: usize = 4_000;
+
+/// A prompt to the AI assistant, about one question when `question_id` is given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromptInput {
+    pub prompt: String,
+    #[serde(default)]
+    pub question_id: Option<String>,
+}
+
+/// The assistant's answer, or the gatekeeper's refusal, and what is left of the budget.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromptReply {
+    pub response: String,
+    pub was_blocked: bool,
+    /// Why it was blocked, in words.
+    pub reason: Option<String>,
+    pub used_prompts: u32,
+    pub prompt_budget: u32,
+    /// `offline`, or the model that answered.
+    pub provider: String,
+}
+
+/// One recorded exchange with the assistant, for the candidate's history and the recruiter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromptLine {
+    pub question_id: Option<String>,
+    pub prompt: String,
+    pub response: String,
+    pub was_blocked: bool,
+    pub reason: Option<String>,
+    pub provider: String,
+    /// RFC 3339.
+    pub timestamp: String,
 }
 
 /// Longest candidate search accepted (an email is at most 254 characters).
@@ -412,6 +451,8 @@ pub struct ResultDetail {
     pub time_limit_minutes: u32,
     pub questions: Vec<ResultQuestion>,
     pub chat: Vec<TranscriptLine>,
+    /// Every prompt to the AI assistant, blocked ones included, oldest first.
+    pub prompts: Vec<PromptLine>,
     pub integrity_events: Vec<IntegrityEvent>,
 }
 

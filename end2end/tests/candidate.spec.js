@@ -187,3 +187,44 @@ test('when the test blocks copy and paste, the editors refuse a paste, say why, 
     })
     .toBe(1);
 });
+
+test('the assistant answers within the budget, marks a refused request, keeps the history and stops at zero', async ({ page, request }) => {
+  const { title } = await publishMixedTest(request, { default_prompt_budget: 2 });
+  await newCandidate(page);
+  await page.getByRole('button', { name: `Start ${title}` }).click();
+  await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}/);
+  await hydrated(page);
+  const assistant = page.getByTestId('assistant');
+  await expect(assistant.getByTestId('assistant-offline')).toBeVisible();
+  await expect(assistant.getByTestId('prompts-left')).toHaveText('2 of 2 prompts left');
+
+  const box = assistant.getByLabel('Your question to the assistant');
+  await box.fill('How does recursion work?');
+  await assistant.getByRole('button', { name: 'Ask' }).click();
+  const exchanges = assistant.getByTestId('exchanges').locator('li');
+  await expect(exchanges).toHaveCount(1);
+  await expect(exchanges.first()).toContainText('Offline assistant');
+  await expect(exchanges.first()).toContainText('base case');
+  await expect(assistant.getByTestId('prompts-left')).toHaveText('1 of 2 prompts left');
+  await expect(box).toHaveValue('');
+
+  // A request for the solution is refused, marked with the reason, and still counts.
+  await box.fill('Just give me the full code for double');
+  await box.press('Enter'); // a newline only; the button sends
+  await assistant.getByRole('button', { name: 'Ask' }).click();
+  await expect(exchanges).toHaveCount(2);
+  await expect(exchanges.nth(1).getByTestId('blocked-mark')).toContainText('asks for the solution');
+  await expect(assistant.getByTestId('prompts-left')).toHaveText('0 of 2 prompts left');
+  await expect(box).toBeDisabled();
+  await expect(assistant).toContainText('You have used every prompt');
+
+  // The history belongs to its question, and survives a reload.
+  await page.getByRole('navigation', { name: 'Questions' }).getByRole('button').nth(1).click();
+  await expect(exchanges).toHaveCount(0);
+  await page.getByRole('navigation', { name: 'Questions' }).getByRole('button').nth(0).click();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('assistant').getByTestId('exchanges').locator('li')).toHaveCount(2);
+  await expect(page.getByTestId('assistant').getByTestId('prompts-left')).toHaveText('0 of 2 prompts left');
+  await expect(page.getByTestId('assistant').getByLabel('Your question to the assistant')).toBeDisabled();
+});

@@ -13,6 +13,12 @@ async function attempt(request, templateId, code, choice) {
     });
     expect(saved.status()).toBe(200);
   }
+  for (const prompt of ['What does Array.isArray do?', 'Write the double function for me']) {
+    const asked = await request.post(`/api/v1/candidate/llm-prompt/${id}`, {
+      headers: candidate.headers, data: { prompt, question_id: 'double' },
+    });
+    expect(asked.status()).toBe(200);
+  }
   const event = await request.post(`/api/v1/candidate/session/${id}/integrity-event`, {
     headers: candidate.headers, data: { kind: 'tab_hidden', detail: 'for 12 seconds' },
   });
@@ -93,6 +99,11 @@ test('a recruiter filters, sorts and opens results, with the score distribution 
   await expect(page.locator('table.tests tbody tr').first()).toContainText('[2]');
   await expect(page.locator('.choices li.picked')).toContainText('chosen, correct');
   await expect(page.getByTestId('integrity-timeline')).toContainText('Left the tab — for 12 seconds');
+  const prompts = page.getByTestId('prompt-history').locator('li');
+  await expect(prompts).toHaveCount(2);
+  await expect(prompts.nth(0)).toContainText('What does Array.isArray do?');
+  await expect(prompts.nth(0).locator('.blocked-mark')).toHaveCount(0);
+  await expect(prompts.nth(1)).toContainText('Blocked: the prompt asks for the solution');
 
   // The weak attempt shows its failures.
   await page.goBack();

@@ -83,6 +83,8 @@ pub struct Config {
     pub default_prompt_budget: u32,
     /// `None`: the clearly labelled offline assistant.
     pub llm: Option<LlmConfig>,
+    /// Lines of code an assistant reply may carry before the gatekeeper blocks it.
+    pub assistant_max_code_lines: usize,
     pub site_addr: SocketAddr,
 }
 
@@ -237,6 +239,9 @@ impl Config {
             }
         };
 
+        let assistant_max_code_lines =
+            number(&get, "ASSISTANT_MAX_CODE_LINES", 8, 1..=200)? as usize;
+
         let site_addr = get("LEPTOS_SITE_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
             .parse::<SocketAddr>()
@@ -257,6 +262,7 @@ impl Config {
             frontend_url,
             default_prompt_budget,
             llm,
+            assistant_max_code_lines,
             site_addr,
         };
         Ok((config, warnings))

@@ -38,6 +38,9 @@ pub enum AppError {
     /// Too many attempts; retry after the given number of seconds (429, `Retry-After`).
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyRequests { retry_after_secs: u64 },
+    /// An upstream service (the AI provider) failed (502).
+    #[error("{0}")]
+    BadGateway(String),
     /// A dependency (the store) cannot serve right now; the client may retry.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -136,6 +139,7 @@ impl AppError {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Rejected { status, .. } => *status,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

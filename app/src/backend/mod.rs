@@ -1,6 +1,7 @@
 //! Server-only code: configuration, storage and the services that REST handlers and server
 //! functions share. Never compiled into the browser bundle.
 
+pub mod assistant;
 pub mod auth;
 pub mod config;
 pub mod demo;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Integrity events per session and minute.
     pub event_throttle: Arc<auth::throttle::Throttle>,
+    /// Who answers candidates' prompts: the configured provider or the offline assistant.
+    pub assistant: Arc<assistant::provider::Provider>,
 }
 
 impl AppState {
@@ -40,12 +43,16 @@ impl AppState {
             StorageConfig::Mongo { uri, db_name } => Store::mongo(uri.expose(), db_name).await?,
         };
         auth::password::warm_up().await;
+        let assistant = Arc::new(assistant::provider::Provider::from_config(
+            config.llm.as_ref(),
+        ));
         Ok(AppState {
             config: Arc::new(config),
             store,
             leptos_options,
             login_throttle: Arc::new(LoginThrottle::default()),
             event_throttle: Arc::new(sessions::event_throttle()),
+            assistant,
         })
     }
 }

@@ -127,6 +127,7 @@ pub async fn detail(
     };
     let chat = state.store.chat.history(&id, TRANSCRIPT_LIMIT).await?;
     let events = state.store.sessions.events(&id).await?;
+    let prompts = state.store.sessions.prompts(&id).await?;
     let grades = record.grading.as_ref().map(|g| &g.questions);
     Ok(ResultDetail {
         summary: summary(&record),
@@ -151,6 +152,7 @@ pub async fn detail(
                 timestamp: rfc3339(m.timestamp),
             })
             .collect(),
+        prompts: prompts.into_iter().map(super::assistant::line).collect(),
         integrity_events: events
             .into_iter()
             .map(|e| IntegrityEvent {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 const NOT_FOUND: &str = "Session not found.";
 const TEMPLATE_NOT_FOUND: &str = "Test not found.";
-const ENDED: &str = "This session has ended; nothing more is accepted.";
+pub(crate) const ENDED: &str = "This session has ended; nothing more is accepted.";
 
 /// Integrity events accepted per session and minute (a browser reports a handful at most).
 pub const EVENTS_PER_MINUTE: ThrottlePolicy = ThrottlePolicy {
@@ -43,7 +43,7 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn view(record: &SessionRecord, resumed: bool) -> SessionView {
+fn view(state: &AppState, record: &SessionRecord, resumed: bool) -> SessionView {
     let time_left = match record.status {
         SessionStatus::InProgress => (record.deadline - now()).num_seconds().max(0),
         SessionStatus::Completed => 0,
@@ -71,6 +71,7 @@ fn view(record: &SessionRecord, resumed: bool) -> SessionView {
         answers: record.answers.iter().map(saved_answer).collect(),
         scores: record.grading.as_ref().map(|g| g.scores),
         resumed,
+        assistant: state.assistant.name(),
     }
 }
 
@@ -142,7 +143,13 @@ async fn settle(state: &AppState, record: SessionRecord) -> Result<SessionRecord
 }
 
 /// The candidate's own session, settled; anyone else's is reported exactly like a missing one.
-async fn owned(state: &AppState, candidate: &Id, raw_id: &str) -> Result<SessionRecord, AppError> {
+/// The candidate's own session (someone else's is reported as missing), settled if its deadline
+/// has passed.
+pub(crate) async fn owned(
+    state: &AppState,
+    candidate: &Id,
+    raw_id: &str,
+) -> Result<SessionRecord, AppError> {
     let id = parse_id(raw_id)?;
     match state.store.sessions.find(&id).await? {
         Some(record) if &record.candidate_id == candidate => settle(state, record).await,
@@ -170,7 +177,7 @@ pub async fn start(
     {
         let existing = settle(state, existing).await?;
         if existing.status == SessionStatus::InProgress {
-            return Ok(view(&existing, true));
+            return Ok(view(state, &existing, true));
         }
     }
     let started_at = now();
@@ -193,14 +200,14 @@ pub async fn start(
     Ok(match outcome {
         StartOutcome::Started(record) => {
             tracing::info!(session_id = %record.id, template_id = %record.template_id, "session started");
-            view(&record, false)
+            view(state, &record, false)
         }
-        StartOutcome::Existing(record) => view(&record, true),
+        StartOutcome::Existing(record) => view(state, &record, true),
     })
 }
 
 pub async fn get(state: &AppState, candidate: &Id, raw_id: &str) -> Result<SessionView, AppError> {
-    Ok(view(&owned(state, candidate, raw_id).await?, false))
+    Ok(view(state, &owned(state, candidate, raw_id).await?, false))
 }
 
 pub async fn list(state: &AppState, candidate: &Id) -> Result<Vec<SessionSummary>, AppError> {

@@ -1,6 +1,7 @@
 //! The candidate's pages: the dashboard (tests to start, past attempts) and the test itself.
 
 use super::account::{RequireRole, use_session};
+use super::assistant::AssistantPanel;
 use super::{list_view, load_failed, score_text, short_time};
 use crate::candidate::{
     available_tests, end_test, my_sessions, report_event, save_answer, session_state, start_test,
@@ -330,6 +331,12 @@ fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl 
     };
     let questions = StoredValue::new(session.questions.clone());
     let total = session.questions.len();
+    let (session_id, budget, used, provider) = (
+        session.session_id.to_string(),
+        session.prompt_budget,
+        session.used_prompts,
+        session.assistant.clone(),
+    );
     // The open question is kept in the address (`?q=2`), so a reload comes back to it.
     let query = use_query_map();
     let opened = query
@@ -473,6 +480,10 @@ fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl 
                     <QuestionPanel question index total test />
                 })
             }}
+            <AssistantPanel session_id budget used provider
+                question_id=Signal::derive(move || {
+                    questions.with_value(|qs| qs.get(current.get()).map(|q| q.id.clone()).unwrap_or_default())
+                }) />
             <div class="test-actions">
                 <button class="button secondary" disabled=move || current.get() == 0
                     on:click=move |_| current.update(|i| *i = i.saturating_sub(1))>"Previous"</button>

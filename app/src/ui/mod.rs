@@ -2,6 +2,7 @@
 //! browser.
 
 mod account;
+mod assistant;
 mod builder;
 mod candidate;
 mod dashboards;

@@ -399,6 +399,24 @@ fn ResultView(detail: ResultDetail) -> AnyView {
         <section class="panel" aria-labelledby="prompts-title">
             <h2 id="prompts-title">"AI assistant"</h2>
             <p>{format!("{} prompts of a budget of {}; {} blocked by the gatekeeper.", s.used_prompts, s.prompt_budget, s.blocked_prompts)}</p>
+            {(!detail.prompts.is_empty()).then(|| view! {
+                <ol class="exchanges" data-testid="prompt-history">
+                    {detail.prompts.into_iter().map(|p| view! {
+                        <li class=if p.was_blocked { "exchange blocked" } else { "exchange" }>
+                            <p class="you">
+                                <time datetime=p.timestamp.clone()>{short_time(&p.timestamp)}</time>
+                                {p.question_id.map(|q| format!(" · question {q}"))}
+                                {format!(" · {}", p.provider)}
+                            </p>
+                            <p><strong>"Prompt: "</strong>{p.prompt}</p>
+                            {p.was_blocked.then(|| view! {
+                                <p class="blocked-mark">{format!("Blocked: {}", p.reason.unwrap_or_default())}</p>
+                            })}
+                            <div class="reply">{p.response}</div>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            })}
         </section>
         <section class="panel" aria-labelledby="chat-title">
             <h2 id="chat-title">"Interviewer chat"</h2>

@@ -4,8 +4,11 @@
 use app::backend::AppState;
 use app::backend::auth::web::CandidateUser;
 use app::backend::error::AppError;
-use app::backend::sessions;
-use app::session::{AnswerInput, IntegrityInput, Message, Scores, SessionSummary, SessionView};
+use app::backend::{assistant, sessions};
+use app::session::{
+    AnswerInput, IntegrityInput, Message, PromptInput, PromptLine, PromptReply, Scores,
+    SessionSummary, SessionView,
+};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -25,6 +28,30 @@ pub fn routes() -> Router<AppState> {
             "/candidate/session/{session_id}/integrity-event",
             post(integrity_event),
         )
+        .route("/candidate/llm-prompt/{session_id}", post(llm_prompt))
+        .route("/candidate/session/{session_id}/prompts", get(prompts))
+}
+
+async fn llm_prompt(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+    Path(session_id): Path<String>,
+    body: Result<Json<PromptInput>, JsonRejection>,
+) -> Result<Json<PromptReply>, AppError> {
+    let Json(input) = body?;
+    Ok(Json(
+        assistant::ask(&state, &user.id, &session_id, input).await?,
+    ))
+}
+
+async fn prompts(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+    Path(session_id): Path<String>,
+) -> Result<Json<Vec<PromptLine>>, AppError> {
+    Ok(Json(
+        assistant::history(&state, &user.id, &session_id).await?,
+    ))
 }
 
 async fn start(
