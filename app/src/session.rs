@@ -278,6 +278,10 @@ pub struct ResultSummary {
     pub blocked_prompts: u32,
     pub prompt_budget: u32,
     pub scores: Option<Scores>,
+    /// Listing one template's results: this attempt's place on its leaderboard by total score
+    /// (equal totals share a place: 1, 2, 2, 4); absent across templates or before grading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u32>,
 }
 
 /// Longest prompt to the AI assistant.

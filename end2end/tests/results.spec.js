@@ -72,6 +72,8 @@ test('a recruiter filters, sorts and opens results, with the score distribution 
   await expect(page).toHaveURL(/sort=score_desc/);
   await expect(rows.first()).toContainText(strong);
   await expect(table.locator('th[aria-sort="descending"]')).toHaveText(/Total/);
+  await expect(rows.first().getByTestId('result-rank')).toHaveText('1');
+  await expect(rows.nth(1).getByTestId('result-rank')).toHaveText('2');
   await table.getByRole('link', { name: 'Total' }).click();
   await expect(page).toHaveURL(/sort=score_asc/);
   await expect(rows.first()).toContainText(weak);

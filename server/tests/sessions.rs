@@ -810,6 +810,43 @@ async fn results_sort_and_filter_and_the_score_distribution_is_the_owners() {
             .unwrap()
             .starts_with("sort: must be one of newest, oldest, score_desc")
     );
+    // One template's results carry leaderboard ranks; the leaderboard lists them in order.
+    let ranked: Value = get(
+        format!(
+            "/api/v1/recruiter/results?template_id={}&sort=oldest",
+            w.template_id
+        ),
+        w.recruiter.clone(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (ranked[0]["rank"].clone(), ranked[1]["rank"].clone()),
+        (json!(1), json!(2))
+    );
+    let all: Value = get("/api/v1/recruiter/results".into(), w.recruiter.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(all[0].get("rank").is_none(), "no rank across templates");
+    let board = get(
+        format!(
+            "/api/v1/recruiter/test-template/{}/leaderboard",
+            w.template_id
+        ),
+        w.recruiter.clone(),
+    )
+    .await;
+    assert_eq!(board.status(), 200);
+    assert_eq!(board.headers()["x-total-count"], "2");
+    let board: Value = board.json().await.unwrap();
+    assert_eq!(board[0]["session_id"], strong.as_str());
+    assert_eq!(board[0]["rank"], 1);
+    assert!(board[0]["scores"]["accuracy"].is_number());
+
     let long = format!("/api/v1/recruiter/results?candidate={}", "a".repeat(255));
     assert_eq!(get(long, w.recruiter.clone()).await.status(), 422);
 
@@ -832,7 +869,12 @@ async fn results_sort_and_filter_and_the_score_distribution_is_the_owners() {
 
     w.app.register("recruiter", "rival@example.com").await;
     let rival = w.app.token("recruiter", "rival@example.com").await;
-    assert_eq!(get(path.clone(), rival).await.status(), 404);
+    assert_eq!(get(path.clone(), rival.clone()).await.status(), 404);
+    let rival_board = format!(
+        "/api/v1/recruiter/test-template/{}/leaderboard",
+        w.template_id
+    );
+    assert_eq!(get(rival_board, rival).await.status(), 404);
     assert_eq!(get(path, w.candidate.clone()).await.status(), 403);
     let malformed = get(
         "/api/v1/recruiter/test-template/nope/score-distribution".into(),

@@ -32,7 +32,14 @@ fn summary(record: &SessionRecord) -> ResultSummary {
         blocked_prompts: record.blocked_prompts,
         prompt_budget: record.prompt_budget,
         scores: record.grading.as_ref().map(|g| g.scores),
+        rank: None,
     }
+}
+
+/// Competition ranking: one more than the number of strictly higher totals.
+fn rank_of(total: f64, totals: &[f64]) -> u32 {
+    let higher = totals.iter().filter(|t| **t > total).count();
+    u32::try_from(higher).map_or(u32::MAX, |h| h.saturating_add(1))
 }
 
 fn template_filter(raw: Option<&str>) -> Result<Option<Id>, AppError> {
@@ -93,10 +100,45 @@ pub async fn list(
         .sessions
         .list_completed_for_recruiter(recruiter, &filter, skip, per_page)
         .await?;
+    let mut items: Vec<ResultSummary> = found.items.iter().map(summary).collect();
+    if let Some(template_id) = &filter.template_id {
+        let totals = state
+            .store
+            .sessions
+            .completed_totals(recruiter, template_id)
+            .await?;
+        for item in &mut items {
+            item.rank = item.scores.map(|s| rank_of(s.total_score, &totals));
+        }
+    }
     Ok(ResultsPage {
-        items: found.items.iter().map(summary).collect(),
+        items,
         total: found.total,
     })
+}
+
+/// One template's leaderboard: its ended attempts, highest total first, each with its rank.
+pub async fn leaderboard(
+    state: &AppState,
+    recruiter: &Id,
+    template_id: &str,
+    page: Option<u32>,
+    per_page: Option<u32>,
+) -> Result<ResultsPage, AppError> {
+    let id = parse_id(template_id)?;
+    super::templates::get(state, recruiter, &id).await?;
+    list(
+        state,
+        recruiter,
+        &ResultsQuery {
+            template_id: Some(id.to_string()),
+            sort: Some(ResultsSort::ScoreDesc.as_str().to_owned()),
+            page,
+            per_page,
+            candidate: None,
+        },
+    )
+    .await
 }
 
 /// How the total scores of one of the recruiter's templates spread.
@@ -227,6 +269,13 @@ pub async fn csv(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn equal_totals_share_a_place_and_the_next_place_is_skipped() {
+        let totals = [90.0, 75.5, 75.5, 40.0];
+        let ranks: Vec<u32> = totals.iter().map(|t| super::rank_of(*t, &totals)).collect();
+        assert_eq!(ranks, [1, 2, 2, 4]);
+    }
+
     use super::csv_field;
 
     #[test]

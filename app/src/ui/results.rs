@@ -208,11 +208,14 @@ fn ResultsTable(items: Vec<ResultSummary>, query: ResultsQuery) -> AnyView {
             .map(|s| format!("{:.2}", pick(s)))
             .unwrap_or_else(|| "—".into())
     };
+    // One test's results carry each attempt's place on its leaderboard.
+    let ranked = items.iter().any(|r| r.rank.is_some());
     view! {
         <div class="table-scroll">
             <table class="data" data-testid="results">
                 <thead>
                     <tr>
+                        {ranked.then(|| view! { <th scope="col">"Rank"</th> })}
                         {sort_header(&query, "Candidate", ResultsSort::Candidate, None)}
                         <th scope="col">"Test"</th>
                         {sort_header(&query, "Ended", ResultsSort::Newest, Some(ResultsSort::Oldest))}
@@ -230,6 +233,7 @@ fn ResultsTable(items: Vec<ResultSummary>, query: ResultsQuery) -> AnyView {
                         let ended = r.ended_at.clone().unwrap_or_default();
                         view! {
                             <tr>
+                                {ranked.then(|| view! { <td data-testid="result-rank">{r.rank.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td> })}
                                 <th scope="row"><A href=href>{r.candidate_email.clone()}</A></th>
                                 <td>{r.template_title.clone()}</td>
                                 <td><time datetime=ended.clone()>{short_time(&ended)}</time></td>

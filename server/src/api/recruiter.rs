@@ -6,7 +6,7 @@ use app::backend::auth::web::RecruiterUser;
 use app::backend::error::AppError;
 use app::backend::results;
 use app::backend::templates::{self, parse_id};
-use app::session::{ResultDetail, ResultsQuery, ScoreDistribution};
+use app::session::{ResultDetail, ResultsPage, ResultsQuery, ScoreDistribution};
 use app::template::{Template, TemplateInput};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -26,6 +26,10 @@ pub fn routes() -> Router<AppState> {
             "/recruiter/test-template/{id}/score-distribution",
             get(score_distribution),
         )
+        .route(
+            "/recruiter/test-template/{id}/leaderboard",
+            get(leaderboard),
+        )
         .route("/recruiter/results", get(results))
         .route("/recruiter/results.csv", get(results_csv))
         .route("/recruiter/result/{session_id}", get(result))
@@ -41,19 +45,36 @@ fn bad_query(rejection: QueryRejection) -> AppError {
     AppError::invalid(message.to_owned())
 }
 
+/// A page of results as JSON, with the number on all pages in `X-Total-Count`.
+fn counted(page: ResultsPage) -> impl IntoResponse {
+    (
+        [(
+            HeaderName::from_static("x-total-count"),
+            page.total.to_string(),
+        )],
+        Json(page.items),
+    )
+}
+
 async fn results(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
     query: Result<Query<ResultsQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, AppError> {
     let Query(query) = query.map_err(bad_query)?;
-    let page = results::list(&state, &user.id, &query).await?;
-    Ok((
-        [(
-            HeaderName::from_static("x-total-count"),
-            page.total.to_string(),
-        )],
-        Json(page.items),
+    Ok(counted(results::list(&state, &user.id, &query).await?))
+}
+
+/// `?page=&per_page=`; other parameters of the results listing are ignored.
+async fn leaderboard(
+    State(state): State<AppState>,
+    RecruiterUser(user): RecruiterUser,
+    Path(id): Path<String>,
+    query: Result<Query<ResultsQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let Query(query) = query.map_err(bad_query)?;
+    Ok(counted(
+        results::leaderboard(&state, &user.id, &id, query.page, query.per_page).await?,
     ))
 }
 
