@@ -50,6 +50,12 @@ async fn the_seed_payload_creates_a_published_template() {
     assert_eq!(template["status"], "published");
     assert_eq!(template["created_by"], id.as_str());
     assert_eq!(template["version"], 1);
+    // Timestamps have the one format every response uses: UTC with milliseconds.
+    let created = template["created_at"].as_str().unwrap();
+    assert!(
+        created.len() == 24 && created.ends_with('Z') && created.as_bytes()[19] == b'.',
+        "{created}"
+    );
     assert_eq!(template["default_prompt_budget"], 5);
     assert_eq!(template["time_limit_minutes"], 60);
     assert_eq!(template["questions"][0]["type"], "coding");

@@ -2,8 +2,8 @@
 
 use super::AppState;
 use super::error::AppError;
-use super::sessions::{rfc3339, saved_answer};
-use super::store::{ResultsFilter, SessionRecord};
+use super::sessions::saved_answer;
+use super::store::{ResultsFilter, SessionRecord, rfc3339};
 use super::templates::parse_id;
 use crate::model::Id;
 use crate::session::{

@@ -10,7 +10,7 @@ use super::error::AppError;
 use super::scoring;
 use super::store::{
     AnswerRecord, IntegrityRecord, NewSession, SaveOutcome, SessionRecord, StartOutcome, new_id,
-    now,
+    now, rfc3339,
 };
 use super::templates::parse_id;
 use crate::model::Id;
@@ -20,7 +20,6 @@ use crate::session::{
     SessionSummary, SessionView,
 };
 use crate::template::{QuestionKind, TemplateStatus};
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -37,10 +36,6 @@ pub const EVENTS_PER_MINUTE: ThrottlePolicy = ThrottlePolicy {
 
 pub fn event_throttle() -> Throttle {
     Throttle::new(EVENTS_PER_MINUTE)
-}
-
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn view(state: &AppState, record: &SessionRecord, resumed: bool) -> SessionView {

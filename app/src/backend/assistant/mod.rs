@@ -13,8 +13,8 @@ pub mod provider;
 
 use super::AppState;
 use super::error::AppError;
-use super::sessions::{ENDED, owned, rfc3339};
-use super::store::{PromptRecord, SpendOutcome, new_id, now};
+use super::sessions::{ENDED, owned};
+use super::store::{PromptRecord, SpendOutcome, new_id, now, rfc3339};
 use crate::model::Id;
 use crate::session::{MAX_PROMPT_CHARS, PromptInput, PromptLine, PromptReply, SessionStatus};
 use crate::template::{Question, QuestionKind};

@@ -47,6 +47,12 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
 
+/// How every timestamp leaves the server: RFC 3339 in UTC with milliseconds
+/// (`2026-11-26T10:15:00.000Z`).
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserRecord {
     pub id: Id,
@@ -298,8 +304,8 @@ impl TemplateRecord {
             status: self.status,
             version: self.version,
             created_by: self.owner_id.clone(),
-            created_at: self.created_at.to_rfc3339(),
-            updated_at: self.updated_at.to_rfc3339(),
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
             content: self.content.clone(),
         }
     }
