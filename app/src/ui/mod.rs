@@ -77,11 +77,20 @@ fn load_failed(
     .into_any()
 }
 
-/// A total score with two decimals, or a dash before grading.
-fn score_text(scores: &Option<crate::session::Scores>) -> String {
+/// One score component (`pick`) with two decimals, or a dash before grading.
+fn score_part(
+    scores: &Option<crate::session::Scores>,
+    pick: fn(&crate::session::Scores) -> f64,
+) -> String {
     scores
-        .map(|s| format!("{:.2}", s.total_score))
+        .as_ref()
+        .map(|s| format!("{:.2}", pick(s)))
         .unwrap_or_else(|| "—".into())
+}
+
+/// The total score with two decimals, or a dash before grading.
+fn score_text(scores: &Option<crate::session::Scores>) -> String {
+    score_part(scores, |s| s.total_score)
 }
 
 /// `2026-11-26T10:15:00.000Z` → `2026-11-26 10:15 UTC`.

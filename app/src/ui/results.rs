@@ -2,7 +2,7 @@
 //! score distribution of the chosen test, and one attempt in depth.
 
 use super::account::RequireRole;
-use super::{list_view, load_failed, score_text, short_time};
+use super::{list_view, load_failed, score_part, score_text, short_time};
 use crate::model::{Role, Speaker};
 use crate::recruiter::{list_results, load_result, my_templates, template_scores};
 use crate::session::{
@@ -144,16 +144,11 @@ pub fn ResultsPage() -> AnyView {
                 <Transition fallback=|| view! { <p class="loading" role="status">"Loading results…"</p> }>
                     {move || results.get().map(|result| {
                         let q = query.get_untracked();
-                        match result {
-                            Ok(page) => {
-                                let total = page.total;
-                                list_view(Ok(page.items), "No ended attempts match.", move |items| view! {
-                                    <ResultsTable items query=q.clone() />
-                                    <Pager query=q total />
-                                })
-                            }
-                            Err(err) => list_view::<ResultSummary, ()>(Err(err), "", |_| ()),
-                        }
+                        let total = result.as_ref().map_or(0, |page| page.total);
+                        list_view(result.map(|page| page.items), "No ended attempts match.", move |items| view! {
+                            <ResultsTable items query=q.clone() />
+                            <Pager query=q total />
+                        })
                     })}
                 </Transition>
             </section>
@@ -201,13 +196,6 @@ fn sort_header(
 
 #[component]
 fn ResultsTable(items: Vec<ResultSummary>, query: ResultsQuery) -> AnyView {
-    let score = |scores: &Option<crate::session::Scores>,
-                 pick: fn(&crate::session::Scores) -> f64| {
-        scores
-            .as_ref()
-            .map(|s| format!("{:.2}", pick(s)))
-            .unwrap_or_else(|| "—".into())
-    };
     // One test's results carry each attempt's place on its leaderboard.
     let ranked = items.iter().any(|r| r.rank.is_some());
     view! {
@@ -240,9 +228,9 @@ fn ResultsTable(items: Vec<ResultSummary>, query: ResultsQuery) -> AnyView {
                                 <td>{duration_text(r.duration_seconds)}</td>
                                 <td>{format!("{} / {}", r.used_prompts, r.prompt_budget)}
                                     {(r.blocked_prompts > 0).then(|| format!(" ({} blocked)", r.blocked_prompts))}</td>
-                                <td>{score(&r.scores, |s| s.accuracy)}</td>
-                                <td>{score(&r.scores, |s| s.speed_efficiency)}</td>
-                                <td>{score(&r.scores, |s| s.prompt_wellness)}</td>
+                                <td>{score_part(&r.scores, |s| s.accuracy)}</td>
+                                <td>{score_part(&r.scores, |s| s.speed_efficiency)}</td>
+                                <td>{score_part(&r.scores, |s| s.prompt_wellness)}</td>
                                 <td class="total" data-testid="result-total">{score_text(&r.scores)}</td>
                             </tr>
                         }

@@ -70,15 +70,16 @@ impl Provider {
             Some(llm) => {
                 // reqwest needs a process-wide TLS provider; an error means one is installed.
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                let mut openai =
-                    OpenAIConfig::new().with_api_base(llm.base_url.trim_end_matches('/'));
-                // Local servers (Ollama, llama.cpp) need no key; the header is then harmless.
-                openai = openai.with_api_key(
-                    llm.api_key
-                        .as_ref()
-                        .map(|k| k.expose().to_owned())
-                        .unwrap_or_default(),
-                );
+                // The configuration has already trimmed the base URL. Local servers (Ollama,
+                // llama.cpp) need no key; an empty one is then harmless.
+                let openai = OpenAIConfig::new()
+                    .with_api_base(llm.base_url.as_str())
+                    .with_api_key(
+                        llm.api_key
+                            .as_ref()
+                            .map(|k| k.expose().to_owned())
+                            .unwrap_or_default(),
+                    );
                 Provider::Remote {
                     client: Box::new(Client::with_config(openai)),
                     model: llm.model.clone(),
