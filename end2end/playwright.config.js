@@ -1,5 +1,7 @@
 // Browser journeys run against the release server built by `cargo leptos build --release`,
-// started here on its own port with a fresh, empty data directory.
+// started here on its own port with a fresh, empty data directory and the offline assistant. A
+// second instance talks to a fake OpenAI-compatible endpoint (fake-llm.js) for the journeys of a
+// streamed model reply (assistant.spec.js).
 const { defineConfig } = require('@playwright/test');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -7,7 +9,36 @@ const path = require('node:path');
 
 const port = Number(process.env.E2E_PORT || 3100);
 const root = path.resolve(__dirname, '..');
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'assess-e2e-'));
+const llmPort = Number(process.env.E2E_LLM_PORT || 3101);
+const fakeLlmPort = Number(process.env.FAKE_LLM_PORT || 3190);
+const newDataDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'assess-e2e-'));
+
+// The app's release server on `appPort`, with `extra` environment.
+function appServer(appPort, extra) {
+  return {
+    command: process.env.E2E_SERVER_BIN || path.join(root, 'target/release/server'),
+    cwd: root,
+    url: `http://127.0.0.1:${appPort}/healthz`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      ...process.env,
+      APP_ENV: 'development',
+      DATA_DIR: newDataDir(),
+      LEPTOS_OUTPUT_NAME: 'assess',
+      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_SITE_ADDR: `127.0.0.1:${appPort}`,
+      LEPTOS_ENV: 'PROD',
+      MONGO_URI: '',
+      LLM_BASE_URL: '',
+      RUST_LOG: 'warn',
+      ...extra,
+    },
+  };
+}
 
 module.exports = defineConfig({
   testDir: './tests',
@@ -34,26 +65,19 @@ module.exports = defineConfig({
       ],
     },
   },
-  webServer: {
-    command: process.env.E2E_SERVER_BIN || path.join(root, 'target/release/server'),
-    cwd: root,
-    url: `http://127.0.0.1:${port}/healthz`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      ...process.env,
-      APP_ENV: 'development',
-      DATA_DIR: dataDir,
-      LEPTOS_OUTPUT_NAME: 'assess',
-      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
-      LEPTOS_SITE_PKG_DIR: 'pkg',
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_ENV: 'PROD',
-      MONGO_URI: '',
-      LLM_BASE_URL: '',
-      RUST_LOG: 'warn',
+  webServer: [
+    appServer(port, {}),
+    {
+      command: `node ${path.join(__dirname, 'fake-llm.js')}`,
+      url: `http://127.0.0.1:${fakeLlmPort}/healthz`,
+      timeout: 10_000,
+      reuseExistingServer: false,
+      env: { ...process.env, FAKE_LLM_PORT: String(fakeLlmPort) },
     },
-  },
+    appServer(llmPort, {
+      LLM_BASE_URL: `http://127.0.0.1:${fakeLlmPort}/v1`,
+      LLM_MODEL: 'fake-model',
+      LLM_TIMEOUT_SECONDS: '10',
+    }),
+  ],
 });

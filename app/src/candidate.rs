@@ -2,12 +2,13 @@
 //! (`/api/v1/candidate/...`).
 
 use crate::error::ApiError;
+use crate::markdown::Block;
 use crate::model::Id;
 use crate::session::{
     IntegrityKind, PromptInput, PromptLine, PromptReply, Scores, SessionSummary, SessionView,
 };
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::{ByteStream, Json, Streaming};
 use serde::{Deserialize, Serialize};
 
 /// A published test, as a candidate may see it before starting.
@@ -122,23 +123,95 @@ pub async fn report_event(
     .map_err(|err| cx.fail(err))
 }
 
-/// Asks the AI assistant (within the session's prompt budget, through the gatekeeper).
-#[server(endpoint = "candidate/prompt", input = Json)]
+/// One line (newline-delimited JSON) of the assistant's reply streamed to the test page, with
+/// the Markdown already parsed by the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveReply {
+    /// Everything that may be shown so far.
+    Partial { markdown: Vec<Block> },
+    /// The reply as recorded, which replaces what was shown, and the budget.
+    Done {
+        reply: PromptReply,
+        markdown: Vec<Block>,
+    },
+    /// The provider failed; the prompt was not counted.
+    Failed { detail: String },
+}
+
+/// Asks the AI assistant (within the session's prompt budget, through the gatekeeper); the
+/// reply streams back as [`LiveReply`] lines. Refusals before the provider is asked (budget
+/// spent, session ended, bad input) are ordinary errors.
+#[server(endpoint = "candidate/prompt", input = Json, output = Streaming)]
 pub async fn ask_assistant(
     session_id: String,
     input: PromptInput,
-) -> Result<PromptReply, ApiError> {
+) -> Result<ByteStream<ApiError>, ApiError> {
+    use crate::session::AssistantEvent;
+    use futures_util::StreamExt;
     let (cx, user) = candidate().await?;
-    crate::backend::assistant::ask(&cx.state, &user.id, &session_id, input)
-        .await
-        .map_err(|err| cx.fail(err))
+    let events =
+        crate::backend::assistant::ask_streaming(cx.state.clone(), &user.id, &session_id, input)
+            .await
+            .map_err(|err| cx.fail(err))?;
+    let mut shown = String::new();
+    // Pieces that arrive while the page is still reading the last one go out as one update.
+    let lines = events.ready_chunks(64).map(move |batch| {
+        let mut out = Vec::new();
+        let mut grew = false;
+        let mut last = None;
+        for event in batch {
+            match event {
+                AssistantEvent::Delta { text } => {
+                    shown.push_str(&text);
+                    grew = true;
+                }
+                AssistantEvent::Done(reply) => {
+                    last = Some(LiveReply::Done {
+                        markdown: crate::markdown::parse(&reply.response),
+                        reply,
+                    })
+                }
+                AssistantEvent::Failed { detail, .. } => last = Some(LiveReply::Failed { detail }),
+            }
+        }
+        let updates = grew
+            .then(|| LiveReply::Partial {
+                markdown: crate::markdown::parse(&shown),
+            })
+            .into_iter()
+            .chain(last);
+        for update in updates {
+            // Serialising these plain types cannot fail; a line is skipped if it ever did.
+            if let Ok(mut line) = serde_json::to_vec(&update) {
+                line.push(b'\n');
+                out.extend(line);
+            }
+        }
+        Ok::<_, ApiError>(out)
+    });
+    Ok(ByteStream::new(lines))
+}
+
+/// An exchange with the assistant and its reply as Markdown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssistantItem {
+    pub line: PromptLine,
+    pub markdown: Vec<Block>,
 }
 
 /// The candidate's exchanges with the assistant in this session, oldest first.
 #[server(endpoint = "candidate/prompts")]
-pub async fn assistant_history(session_id: String) -> Result<Vec<PromptLine>, ApiError> {
+pub async fn assistant_history(session_id: String) -> Result<Vec<AssistantItem>, ApiError> {
     let (cx, user) = candidate().await?;
-    crate::backend::assistant::history(&cx.state, &user.id, &session_id)
+    let lines = crate::backend::assistant::history(&cx.state, &user.id, &session_id)
         .await
-        .map_err(|err| cx.fail(err))
+        .map_err(|err| cx.fail(err))?;
+    Ok(lines
+        .into_iter()
+        .map(|line| AssistantItem {
+            markdown: crate::markdown::parse(&line.response),
+            line,
+        })
+        .collect())
 }

@@ -308,6 +308,21 @@ pub struct PromptReply {
     pub provider: String,
 }
 
+/// One message of a reply streamed as it is generated (`Accept: text/event-stream` on
+/// `llm-prompt`; the event's name is its `event` field).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AssistantEvent {
+    /// More of the reply; the deltas so far joined are what may be shown. Code is held back
+    /// until the whole reply has been checked.
+    Delta { text: String },
+    /// The end: the reply as recorded (a refusal if the check blocked it, which replaces what
+    /// was shown) and the budget.
+    Done(PromptReply),
+    /// The provider failed or timed out; the prompt was not counted.
+    Failed { status: u16, detail: String },
+}
+
 /// One recorded exchange with the assistant, for the candidate's history and the recruiter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PromptLine {

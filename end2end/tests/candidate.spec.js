@@ -1,42 +1,12 @@
 const { test, expect } = require('@playwright/test');
 
-const { hydrated, newUser, apiUser } = require('./support');
+const { hydrated, newUser, publishMixedTest } = require('./support');
 
 // A fresh candidate (the demo data's two published tests are open to everyone).
 const newCandidate = (page) => newUser(page, 'candidate', 'taker');
 
 async function allSaved(page) {
   await expect(page.getByTestId('save-state')).toHaveText('All answers saved');
-}
-
-// A published test with one question of each kind, created through the REST API by a recruiter of
-// its own (the seed's payload without `status` publishes at once).
-async function publishMixedTest(request, extra = {}) {
-  const { token } = await apiUser(request, 'recruiter', 'author');
-  const title = `Mixed ${Date.now()}`;
-  const created = await request.post('/api/v1/recruiter/test-template', {
-    headers: { Authorization: `Bearer ${token}` },
-    data: {
-      title,
-      time_limit_minutes: 20,
-      default_prompt_budget: 3,
-      weights: { accuracy: 0.6, speed_efficiency: 0.2, prompt_wellness: 0.2 },
-      questions: [
-        { id: 'double', type: 'coding', prompt: 'Write double(n).', context: 'function double(n) {\n}\n',
-          function_name: 'double', test_cases: [{ input: [2], expected: 4 }, { input: [-3], expected: -6 }] },
-        { id: 'idempotent', type: 'multiple_choice', prompt: 'Which HTTP methods are idempotent?',
-          options: ['GET', 'POST', 'PUT', 'DELETE'], correct: [0, 2, 3] },
-        { id: 'httponly', type: 'multiple_choice', prompt: 'What does HttpOnly do?',
-          options: ['Sends the cookie only over HTTP', 'Hides the cookie from JavaScript'], correct: [1] },
-        { id: 'loop', type: 'theory', prompt: 'Explain the event loop.',
-          reference_answer: 'The call stack runs one task at a time; callbacks wait in a queue.',
-          rubric_keywords: ['call stack', 'queue', 'callback'] },
-      ],
-      ...extra,
-    },
-  });
-  expect(created.status()).toBe(201);
-  return { title, token };
 }
 
 test('a candidate answers every kind of question, reloads mid-test, ends it and sees the scores', async ({ page, request }) => {
@@ -201,7 +171,7 @@ test('the assistant answers within the budget, marks a refused request, keeps th
   const box = assistant.getByLabel('Your question to the assistant');
   await box.fill('How does recursion work?');
   await assistant.getByRole('button', { name: 'Ask' }).click();
-  const exchanges = assistant.getByTestId('exchanges').locator('li');
+  const exchanges = assistant.getByTestId('exchanges').locator(':scope > li');
   await expect(exchanges).toHaveCount(1);
   await expect(exchanges.first()).toContainText('Offline assistant');
   await expect(exchanges.first()).toContainText('base case');
@@ -224,7 +194,7 @@ test('the assistant answers within the budget, marks a refused request, keeps th
   await page.getByRole('navigation', { name: 'Questions' }).getByRole('button').nth(0).click();
   await page.reload();
   await hydrated(page);
-  await expect(page.getByTestId('assistant').getByTestId('exchanges').locator('li')).toHaveCount(2);
+  await expect(page.getByTestId('assistant').getByTestId('exchanges').locator(':scope > li')).toHaveCount(2);
   await expect(page.getByTestId('assistant').getByTestId('prompts-left')).toHaveText('0 of 2 prompts left');
   await expect(page.getByTestId('assistant').getByLabel('Your question to the assistant')).toBeDisabled();
 });

@@ -51,4 +51,34 @@ async function apiUser(request, role, prefix = role) {
   return { email, token, headers: { Authorization: `Bearer ${token}` } };
 }
 
-module.exports = { PASSWORD, unique, hydrated, signUp, logIn, newUser, apiUser };
+// A published test with one question of each kind, created through the REST API by a recruiter of
+// its own (the seed's payload without `status` publishes at once).
+async function publishMixedTest(request, extra = {}) {
+  const { token } = await apiUser(request, 'recruiter', 'author');
+  const title = `Mixed ${Date.now()}`;
+  const created = await request.post('/api/v1/recruiter/test-template', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: {
+      title,
+      time_limit_minutes: 20,
+      default_prompt_budget: 3,
+      weights: { accuracy: 0.6, speed_efficiency: 0.2, prompt_wellness: 0.2 },
+      questions: [
+        { id: 'double', type: 'coding', prompt: 'Write double(n).', context: 'function double(n) {\n}\n',
+          function_name: 'double', test_cases: [{ input: [2], expected: 4 }, { input: [-3], expected: -6 }] },
+        { id: 'idempotent', type: 'multiple_choice', prompt: 'Which HTTP methods are idempotent?',
+          options: ['GET', 'POST', 'PUT', 'DELETE'], correct: [0, 2, 3] },
+        { id: 'httponly', type: 'multiple_choice', prompt: 'What does HttpOnly do?',
+          options: ['Sends the cookie only over HTTP', 'Hides the cookie from JavaScript'], correct: [1] },
+        { id: 'loop', type: 'theory', prompt: 'Explain the event loop.',
+          reference_answer: 'The call stack runs one task at a time; callbacks wait in a queue.',
+          rubric_keywords: ['call stack', 'queue', 'callback'] },
+      ],
+      ...extra,
+    },
+  });
+  expect(created.status()).toBe(201);
+  return { title, token };
+}
+
+module.exports = { PASSWORD, unique, hydrated, signUp, logIn, newUser, apiUser, publishMixedTest };

@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -66,13 +67,20 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(CompressionLayer::new())
+                .layer(CompressionLayer::new().compress_when(streams_stay_uncompressed()))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     REQUEST_TIMEOUT,
                 )),
         )
         .with_state(state)
+}
+
+/// Compress as tower-http does by default (which already leaves server-sent events alone),
+/// except the web UI's streamed server-function replies: a compressor would hold their pieces
+/// back until it had enough bytes, and the stream would stop being one.
+fn streams_stay_uncompressed() -> impl Predicate {
+    DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"))
 }
 
 /// Cross-origin access for the web UI's origin when it is served elsewhere (`FRONTEND_URL`),

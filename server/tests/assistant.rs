@@ -1,17 +1,21 @@
 //! The AI assistant over REST against a local fake OpenAI-compatible server: replies with the
 //! conversation as context, provider errors and time-outs that never consume budget, the
-//! gatekeeper on prompts and replies, the offline assistant, and the budget under a race.
+//! gatekeeper on prompts and replies, the offline assistant, the budget under a race, and replies
+//! streamed as server-sent events.
 
 mod common;
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use common::{TestApp, spawn_app, spawn_app_configured};
+use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +25,12 @@ enum Behaviour {
     Reply(String),
     Fail,
     Hang,
+    /// Streamed: the first pieces, then (after the gate opens) the rest; or a stall after the
+    /// first pieces when `rest` is `None`.
+    Pieces {
+        first: Vec<String>,
+        rest: Option<Vec<String>>,
+    },
 }
 
 #[derive(Clone)]
@@ -28,6 +38,8 @@ struct Fake {
     behaviour: Arc<Mutex<Behaviour>>,
     /// Every request body received.
     requests: Arc<Mutex<Vec<Value>>>,
+    /// Holds a streamed reply after its first pieces until the test opens it.
+    gate: Arc<tokio::sync::Notify>,
 }
 
 impl Fake {
@@ -40,10 +52,43 @@ impl Fake {
     }
 }
 
+/// One chunk of a streamed chat completion, as OpenAI sends it.
+fn chunk(model: &Value, content: &str) -> Event {
+    Event::default().data(
+        json!({
+            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1_700_000_000,
+            "model": model,
+            "choices": [{ "index": 0, "delta": { "content": content }, "finish_reason": null }]
+        })
+        .to_string(),
+    )
+}
+
 async fn completions(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
     fake.requests.lock().expect("lock").push(body.clone());
     let behaviour = fake.behaviour.lock().expect("lock").clone();
+    let model = body["model"].clone();
     match behaviour {
+        Behaviour::Pieces { first, rest } => {
+            assert_eq!(body["stream"], true, "a streamed reply was asked for");
+            let gate = fake.gate.clone();
+            let events = async_stream(move |tx| async move {
+                for piece in &first {
+                    let _ = tx.send(chunk(&model, piece)).await;
+                }
+                match rest {
+                    Some(rest) => {
+                        gate.notified().await;
+                        for piece in &rest {
+                            let _ = tx.send(chunk(&model, piece)).await;
+                        }
+                        let _ = tx.send(Event::default().data("[DONE]")).await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            });
+            Sse::new(events.map(Ok::<_, Infallible>)).into_response()
+        }
         Behaviour::Reply(text) => Json(json!({
             "id": "chatcmpl-1",
             "object": "chat.completion",
@@ -69,10 +114,22 @@ async fn completions(State(fake): State<Fake>, Json(body): Json<Value>) -> Respo
     }
 }
 
+/// The events a producer task sends, as a stream.
+fn async_stream<F, Fut>(produce: F) -> impl futures::Stream<Item = Event>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(produce(tx));
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) })
+}
+
 async fn fake_provider() -> (Fake, String) {
     let fake = Fake {
         behaviour: Arc::new(Mutex::new(Behaviour::Reply("A hint.".into()))),
         requests: Arc::new(Mutex::new(Vec::new())),
+        gate: Arc::new(tokio::sync::Notify::new()),
     };
     let app = Router::new()
         .route("/v1/chat/completions", post(completions))
@@ -142,6 +199,37 @@ impl Taker {
                 Some(&json!({ "prompt": prompt, "question_id": "add" })),
             )
             .await
+    }
+
+    /// Asks with `Accept: text/event-stream`.
+    async fn ask_streaming(&self, prompt: &str) -> reqwest::Response {
+        self.app
+            .client
+            .post(
+                self.app
+                    .url(&format!("/api/v1/candidate/llm-prompt/{}", self.session)),
+            )
+            .bearer_auth(&self.candidate)
+            .header("accept", "text/event-stream")
+            .json(&json!({ "prompt": prompt, "question_id": "add" }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// GET .../prompts.
+    async fn history(&self) -> Value {
+        self.app
+            .send(
+                Method::GET,
+                &format!("/api/v1/candidate/session/{}/prompts", self.session),
+                Some(&self.candidate),
+                None,
+            )
+            .await
+            .json()
+            .await
+            .expect("json")
     }
 
     async fn used(&self) -> u64 {
@@ -394,22 +482,210 @@ async fn twenty_four_parallel_prompts_against_a_budget_of_five_give_exactly_five
     let refused = statuses.iter().filter(|s| s.as_u16() == 403).count();
     assert_eq!((ok, refused), (5, 19), "{statuses:?}");
     assert_eq!(t.used().await, 5);
-    let history = t
-        .app
-        .send(
-            Method::GET,
-            &format!("/api/v1/candidate/session/{}/prompts", t.session),
-            Some(&t.candidate),
-            None,
-        )
-        .await;
+    assert_eq!(t.history().await.as_array().map(Vec::len), Some(5));
+}
+
+/// Server-sent events read from a response as they arrive.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    fn new(response: reqwest::Response) -> Events {
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap_or("")
+                .starts_with("text/event-stream")
+        );
+        Events {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The remaining deltas joined, and the `done` event's data.
+    async fn finish(&mut self) -> (String, Value) {
+        let mut shown = String::new();
+        let mut done = None;
+        while let Some((name, data)) = self.next().await {
+            match name.as_str() {
+                "delta" => shown.push_str(data["text"].as_str().expect("text")),
+                "done" => done = Some(data),
+                other => panic!("unexpected event {other}: {data}"),
+            }
+        }
+        (shown, done.expect("a done event"))
+    }
+
+    /// The next event's name and data; `None` at the end of the stream.
+    async fn next(&mut self) -> Option<(String, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let raw: String = self.buffer.drain(..end + 2).collect();
+                let mut name = String::from("message");
+                let mut data = String::new();
+                for line in raw.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return Some((name, serde_json::from_str(&data).expect("json data")));
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
+                .await
+                .expect("the next piece within 10 s")
+                .expect("body")?;
+            self.buffer
+                .push_str(std::str::from_utf8(&chunk).expect("utf-8"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn replies_stream_as_they_are_generated_and_the_exchange_is_recorded_when_done() {
+    let (fake, t) = with_provider(5, "5").await;
+    fake.set(Behaviour::Pieces {
+        first: vec![
+            "Think about ".into(),
+            "what `+` does ".into(),
+            "with strings.\n".into(),
+        ],
+        rest: Some(vec!["Then try ".into(), "**numbers**.".into()]),
+    });
+    let mut events = Events::new(t.ask_streaming("What does + do in JavaScript?").await);
+    // The first pieces arrive while the provider is still holding back the rest.
+    let mut shown = String::new();
+    while !shown.contains("with strings.") {
+        let (name, data) = events.next().await.expect("an event");
+        assert_eq!(name, "delta");
+        assert_eq!(data["event"], "delta");
+        shown.push_str(data["text"].as_str().expect("text"));
+    }
+    fake.gate.notify_one();
+    let (rest, done) = events.finish().await;
+    shown.push_str(&rest);
+    let full = "Think about what `+` does with strings.\nThen try **numbers**.";
+    assert_eq!(shown, full);
+    assert_eq!(done["response"], full);
+    assert_eq!(done["was_blocked"], false);
+    assert_eq!(done["used_prompts"], 1);
+    assert_eq!(done["provider"], "fake-model");
+
     assert_eq!(
-        history
-            .json::<Value>()
-            .await
-            .expect("json")
-            .as_array()
-            .map(Vec::len),
-        Some(5)
+        t.history().await[0]["response"],
+        full,
+        "stored whole when done"
     );
+}
+
+#[tokio::test]
+async fn streamed_code_is_held_back_and_a_solution_never_reaches_the_candidate() {
+    let (fake, t) = with_provider(5, "5").await;
+    fake.set(Behaviour::Pieces {
+        first: vec![
+            "Here is the idea.\n".into(),
+            "```js\nfunction add(a, b) {\n".into(),
+            "  return a + b;\n".into(),
+        ],
+        rest: Some(vec!["}\n```\n".into(), "Good luck.".into()]),
+    });
+    let mut events = Events::new(
+        t.ask_streaming("How should I think about adding values?")
+            .await,
+    );
+    let (name, first) = events.next().await.expect("an event");
+    assert_eq!(
+        (name.as_str(), &first["text"]),
+        ("delta", &json!("Here is the idea.\n"))
+    );
+    fake.gate.notify_one();
+    let (shown, done) = events.finish().await;
+    assert_eq!(shown, "", "nothing after the code's first line was shown");
+    assert_eq!(done["was_blocked"], true);
+    assert!(
+        !done["response"]
+            .as_str()
+            .unwrap_or("")
+            .contains("return a + b")
+    );
+    assert_eq!(done["used_prompts"], 1);
+}
+
+#[tokio::test]
+async fn a_stream_that_fails_or_stalls_ends_with_an_error_event_and_consumes_no_budget() {
+    let (fake, t) = with_provider(5, "1").await;
+    fake.set(Behaviour::Fail);
+    let failed = t.ask_streaming("What is a closure?").await;
+    let mut events = Events::new(failed);
+    let (name, data) = events.next().await.expect("an event");
+    assert_eq!(name, "error");
+    assert_eq!(data["status"], 502);
+    assert!(
+        data["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not counted")
+    );
+    assert!(events.next().await.is_none());
+    assert_eq!(t.used().await, 0);
+
+    fake.set(Behaviour::Pieces {
+        first: vec!["A closure ".into(), "keeps ".into()],
+        rest: None,
+    });
+    let mut events = Events::new(t.ask_streaming("What is a closure?").await);
+    let mut last = None;
+    while let Some(event) = events.next().await {
+        last = Some(event);
+    }
+    let (name, data) = last.expect("events");
+    assert_eq!(name, "error", "{data}");
+    assert_eq!(data["status"], 503);
+    assert_eq!(t.used().await, 0);
+    assert_eq!(t.history().await, json!([]));
+
+    // Refusals before the provider is asked keep their statuses.
+    t.app.register("candidate", "other@example.com").await;
+    let other = t.app.token("candidate", "other@example.com").await;
+    let foreign = t
+        .app
+        .client
+        .post(
+            t.app
+                .url(&format!("/api/v1/candidate/llm-prompt/{}", t.session)),
+        )
+        .bearer_auth(other)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "prompt": "hi" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(foreign.status(), 404);
+}
+
+#[tokio::test]
+async fn the_offline_assistant_streams_too() {
+    let t = taker(spawn_app().await, 1).await;
+    let mut events = Events::new(t.ask_streaming("What is a closure?").await);
+    let mut names = Vec::new();
+    let mut done = Value::Null;
+    while let Some((name, data)) = events.next().await {
+        names.push(name.clone());
+        if name == "done" {
+            done = data;
+        }
+    }
+    assert_eq!(names.last().map(String::as_str), Some("done"));
+    assert_eq!(done["provider"], "offline");
+    assert_eq!(done["used_prompts"], 1);
+    let over = t.ask_streaming("And another?").await;
+    assert_eq!(over.status(), 403);
 }

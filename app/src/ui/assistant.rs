@@ -1,13 +1,22 @@
 //! The AI assistant panel of the test page: the prompts left, the exchanges about the open
-//! question (refusals marked with their reason), and the prompt box, disabled with an
-//! explanation once the budget is spent.
+//! question (refusals marked with their reason), the reply streaming in as Markdown while it is
+//! generated, and the prompt box, disabled with an explanation once the budget is spent.
 
-use crate::candidate::{ask_assistant, assistant_history};
-use crate::session::{MAX_PROMPT_CHARS, PromptInput, PromptLine, PromptReply};
+use super::markdown::markdown;
+use crate::candidate::{AssistantItem, LiveReply, ask_assistant, assistant_history};
+use crate::markdown::Block;
+use crate::session::{MAX_PROMPT_CHARS, PromptInput, PromptLine};
 use leptos::prelude::*;
 
 /// What the offline assistant is called in the UI.
 const OFFLINE: &str = "offline";
+
+/// The exchange being answered: the prompt and what has been shown of the reply.
+#[derive(Clone)]
+struct Pending {
+    prompt: String,
+    shown: Vec<Block>,
+}
 
 #[component]
 pub fn AssistantPanel(
@@ -20,67 +29,74 @@ pub fn AssistantPanel(
 ) -> impl IntoView {
     let used = RwSignal::new(used);
     let left = move || budget.saturating_sub(used.get());
-    let lines = RwSignal::new(Vec::<PromptLine>::new());
+    let items = RwSignal::new(Vec::<AssistantItem>::new());
     let sid = StoredValue::new(session_id);
     let history = Resource::new(|| (), move |_| assistant_history(sid.get_value()));
     Effect::new(move |_| {
         if let Some(Ok(list)) = history.get() {
-            lines.set(list);
+            items.set(list);
         }
     });
     let draft = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let ask =
-        Action::new_local(move |input: &PromptInput| ask_assistant(sid.get_value(), input.clone()));
-    let asked = StoredValue::new(None::<PromptInput>);
-    Effect::new(move |_| match ask.value().get() {
-        Some(Ok(PromptReply {
-            response,
-            was_blocked,
-            reason,
-            used_prompts,
-            provider,
-            ..
-        })) => {
-            used.set(used_prompts);
-            if let Some(input) = asked.get_value() {
-                lines.update(|l| {
-                    l.push(PromptLine {
-                        question_id: input.question_id,
-                        prompt: input.prompt,
-                        response,
-                        was_blocked,
-                        reason,
-                        provider,
-                        timestamp: String::new(),
-                    })
-                });
-            }
-            draft.set(String::new());
-            error.set(None);
-        }
-        Some(Err(err)) => error.set(Some(err.detail)),
-        None => {}
-    });
+    let pending = RwSignal::new(None::<Pending>);
+    let busy = move || pending.with(Option::is_some);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let prompt = draft.get_untracked().trim().to_owned();
-        if prompt.is_empty() || ask.pending().get_untracked() {
+        if prompt.is_empty() || pending.with_untracked(Option::is_some) {
             return;
         }
         let input = PromptInput {
-            prompt,
+            prompt: prompt.clone(),
             question_id: Some(question_id.get_untracked()),
         };
-        asked.set_value(Some(input.clone()));
-        ask.dispatch(input);
+        error.set(None);
+        draft.set(String::new());
+        pending.set(Some(Pending {
+            prompt: prompt.clone(),
+            shown: Vec::new(),
+        }));
+        leptos::task::spawn_local(async move {
+            let outcome = stream_reply(sid.get_value(), input.clone(), pending).await;
+            match outcome {
+                Ok((reply, markdown)) => {
+                    used.try_set(reply.used_prompts);
+                    items.try_update(|list| {
+                        list.push(AssistantItem {
+                            line: PromptLine {
+                                question_id: input.question_id,
+                                prompt: input.prompt,
+                                response: reply.response,
+                                was_blocked: reply.was_blocked,
+                                reason: reply.reason,
+                                provider: reply.provider,
+                                timestamp: String::new(),
+                            },
+                            markdown,
+                        })
+                    });
+                }
+                Err(failure) => {
+                    if failure.budget_spent {
+                        used.try_set(budget);
+                    }
+                    // The prompt was not answered: it goes back in the box.
+                    if draft.try_get_untracked().is_some_and(|d| d.is_empty()) {
+                        draft.try_set(prompt);
+                    }
+                    error.try_set(Some(failure.detail));
+                }
+            }
+            pending.try_set(None);
+        });
     };
     let offline = provider == OFFLINE;
     let exchanges = move || {
         let current = question_id.get();
-        lines.with(|l| {
+        items.with(|l| {
             l.iter()
-                .filter(|line| line.question_id.as_deref() == Some(current.as_str()))
+                .filter(|item| item.line.question_id.as_deref() == Some(current.as_str()))
                 .cloned()
                 .collect::<Vec<_>>()
         })
@@ -94,7 +110,7 @@ pub fn AssistantPanel(
             <p class="meter-line" data-testid="prompts-left">{move || format!("{} of {budget} prompts left", left())}</p>
             <p class="hint">"Ask about concepts, syntax or edge cases. Requests for the solution are refused and still count."</p>
             <ol class="exchanges" aria-live="polite" data-testid="exchanges">
-                {move || exchanges().into_iter().map(|line| {
+                {move || exchanges().into_iter().map(|AssistantItem { line, markdown: reply }| {
                     let class = if line.was_blocked { "exchange blocked" } else { "exchange" };
                     view! {
                         <li class=class>
@@ -104,13 +120,18 @@ pub fn AssistantPanel(
                                     {format!("Blocked by the gatekeeper: {}", line.reason.unwrap_or_default())}
                                 </p>
                             })}
-                            // Text, never HTML: whatever the model writes is shown as written.
-                            <div class="reply">{line.response}</div>
+                            <div class="reply">{markdown(reply)}</div>
                         </li>
                     }
                 }).collect_view()}
+                {move || pending.get().map(|Pending { prompt, shown }| view! {
+                    <li class="exchange live" data-testid="live-exchange">
+                        <p class="you"><strong>"You: "</strong>{prompt}</p>
+                        <div class="reply" aria-busy="true">{markdown(shown)}</div>
+                        <p class="loading" role="status">"The assistant is answering…"</p>
+                    </li>
+                })}
             </ol>
-            {move || ask.pending().get().then(|| view! { <p class="loading" role="status">"The assistant is thinking…"</p> })}
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <form class="ask" on:submit=submit>
                 <label for="assistant-prompt">"Your question to the assistant"</label>
@@ -127,9 +148,64 @@ pub fn AssistantPanel(
                         format!("Each question you send uses one of your {} remaining prompts.", left())
                     }}
                 </p>
-                <button type="submit" class="button" disabled=move || { left() == 0 || ask.pending().get() }>"Ask"</button>
+                <button type="submit" class="button" disabled=move || { left() == 0 || busy() }>"Ask"</button>
             </form>
         </section>
     }
     .into_any()
+}
+
+/// Why a prompt got no reply.
+struct Failure {
+    detail: String,
+    /// The budget was already spent (403).
+    budget_spent: bool,
+}
+
+/// Sends the prompt and shows the reply in `pending` as it streams in; the recorded reply and
+/// its Markdown at the end.
+async fn stream_reply(
+    session_id: String,
+    input: PromptInput,
+    pending: RwSignal<Option<Pending>>,
+) -> Result<(crate::session::PromptReply, Vec<Block>), Failure> {
+    use futures_util::StreamExt;
+    let lost = || {
+        Failure {
+        detail: "The connection was lost before the reply was complete. Reload the page to see it in your history.".into(),
+        budget_spent: false,
+    }
+    };
+    let stream = ask_assistant(session_id, input)
+        .await
+        .map_err(|err| Failure {
+            budget_spent: err.status == 403,
+            detail: err.detail,
+        })?;
+    let mut stream = stream.into_inner();
+    let mut buffer: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        buffer.extend_from_slice(&chunk.map_err(|_| lost())?);
+        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=end).collect();
+            match serde_json::from_slice::<LiveReply>(&line[..end]) {
+                Ok(LiveReply::Partial { markdown }) => {
+                    pending.try_update(|p| {
+                        if let Some(p) = p {
+                            p.shown = markdown;
+                        }
+                    });
+                }
+                Ok(LiveReply::Done { reply, markdown }) => return Ok((reply, markdown)),
+                Ok(LiveReply::Failed { detail }) => {
+                    return Err(Failure {
+                        detail,
+                        budget_spent: false,
+                    });
+                }
+                Err(_) => return Err(lost()),
+            }
+        }
+    }
+    Err(lost())
 }

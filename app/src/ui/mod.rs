@@ -9,6 +9,7 @@ mod dashboards;
 mod errors;
 mod home;
 mod layout;
+mod markdown;
 mod results;
 
 use account::{LoginPage, Session, SignupPage};

@@ -6,13 +6,17 @@ use app::backend::auth::web::CandidateUser;
 use app::backend::error::AppError;
 use app::backend::{assistant, sessions};
 use app::session::{
-    AnswerInput, IntegrityInput, Message, PromptInput, PromptLine, PromptReply, Scores,
+    AnswerInput, AssistantEvent, IntegrityInput, Message, PromptInput, PromptLine, Scores,
     SessionSummary, SessionView,
 };
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,16 +36,38 @@ pub fn routes() -> Router<AppState> {
         .route("/candidate/session/{session_id}/prompts", get(prompts))
 }
 
+/// JSON by default; with `Accept: text/event-stream` the reply streams as server-sent events
+/// `delta`, then `done` or `error` (see [`AssistantEvent`]).
 async fn llm_prompt(
     State(state): State<AppState>,
     CandidateUser(user): CandidateUser,
     Path(session_id): Path<String>,
+    headers: HeaderMap,
     body: Result<Json<PromptInput>, JsonRejection>,
-) -> Result<Json<PromptReply>, AppError> {
+) -> Result<Response, AppError> {
     let Json(input) = body?;
-    Ok(Json(
-        assistant::ask(&state, &user.id, &session_id, input).await?,
-    ))
+    let streaming = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/event-stream"));
+    if !streaming {
+        return Ok(
+            Json(assistant::ask(&state, &user.id, &session_id, input).await?).into_response(),
+        );
+    }
+    let events = assistant::ask_streaming(state, &user.id, &session_id, input).await?;
+    let events = events.map(|event| {
+        let name = match &event {
+            AssistantEvent::Delta { .. } => "delta",
+            AssistantEvent::Done(_) => "done",
+            AssistantEvent::Failed { .. } => "error",
+        };
+        Event::default().event(name).json_data(&event)
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 async fn prompts(

@@ -352,21 +352,21 @@ fn code_lines(reply: &str) -> Vec<&str> {
             .filter(|l| !l.trim().is_empty())
             .collect()
     } else {
-        reply
-            .lines()
-            .filter(|l| {
-                let t = l.trim();
-                t.ends_with(';')
-                    || t.ends_with('{')
-                    || t == "}"
-                    || t.starts_with("return ")
-                    || t.starts_with("function ")
-                    || t.starts_with("const ")
-                    || t.starts_with("let ")
-                    || t.contains("=>")
-            })
-            .collect()
+        reply.lines().filter(|l| looks_like_code(l)).collect()
     }
+}
+
+/// Whether one line of prose-and-code text is a line of code.
+fn looks_like_code(line: &str) -> bool {
+    let t = line.trim();
+    t.ends_with(';')
+        || t.ends_with('{')
+        || t == "}"
+        || t.starts_with("return ")
+        || t.starts_with("function ")
+        || t.starts_with("const ")
+        || t.starts_with("let ")
+        || t.contains("=>")
 }
 
 /// `None` when the reply may reach the candidate; otherwise why it must not.
@@ -404,6 +404,91 @@ pub fn check_reply(
         ));
     }
     None
+}
+
+/// How much of a reply that is still arriving may be shown before the whole of it has passed
+/// [`check_reply`]: prose streams through, word by word; from the first line that is or may be
+/// code (a fence, an indented line, a line that looks like code or names the asked function)
+/// everything is held back until the reply is complete and checked. So a solution can never be
+/// seen, even in part, before the check replaces it.
+pub struct Holdback {
+    function: Option<regex::Regex>,
+    released: usize,
+    holding: bool,
+}
+
+impl Holdback {
+    pub fn new(question: Option<&QuestionInfo>) -> Holdback {
+        Holdback {
+            function: question
+                .and_then(|q| q.function_name.as_deref())
+                .filter(|name| !name.is_empty())
+                .map(|name| regex(&format!(r"\b{}\b", regex::escape(name)))),
+            released: 0,
+            holding: false,
+        }
+    }
+
+    /// The part of `reply` (all that has arrived so far) that may be shown now and was not
+    /// released before.
+    pub fn release<'a>(&mut self, reply: &'a str) -> &'a str {
+        if self.holding || self.released >= reply.len() {
+            return "";
+        }
+        let line_start = reply[..self.released].rfind('\n').map_or(0, |i| i + 1);
+        let mut end = self.released;
+        let mut at = line_start;
+        for line in reply[line_start..].split_inclusive('\n') {
+            if line.ends_with('\n') {
+                if self.may_be_code(line) {
+                    self.holding = true;
+                    break;
+                }
+                at += line.len();
+                end = end.max(at);
+            } else {
+                // An unfinished line: up to its last space, unless what came so far could be
+                // the start of code.
+                if !self.has_code_signal(line)
+                    && let Some(space) = line.rfind([' ', '\t'])
+                {
+                    end = end.max(at + space + 1);
+                }
+                break;
+            }
+        }
+        let out = &reply[self.released..end];
+        self.released = end;
+        out
+    }
+
+    /// What was not released of the complete `reply`, once it has passed the check.
+    pub fn rest<'a>(&self, reply: &'a str) -> &'a str {
+        reply.get(self.released..).unwrap_or_default()
+    }
+
+    fn names_function(&self, line: &str) -> bool {
+        self.function.as_ref().is_some_and(|f| f.is_match(line))
+    }
+
+    fn may_be_code(&self, line: &str) -> bool {
+        let indented = line.starts_with("    ") || line.starts_with('\t');
+        line.trim_start().starts_with("```")
+            || line.trim_start().starts_with("~~~")
+            || (indented && !line.trim().is_empty())
+            || looks_like_code(line)
+            || self.names_function(line)
+    }
+
+    fn has_code_signal(&self, line: &str) -> bool {
+        line.starts_with("    ")
+            || line.starts_with('\t')
+            || line.contains(['{', '}', ';', '=', '`', '~'])
+            || ["function", "return", "const ", "let ", "var "]
+                .iter()
+                .any(|word| line.contains(word))
+            || self.names_function(line)
+    }
 }
 
 /// One labelled line of a benchmark file.
@@ -632,5 +717,60 @@ mod tests {
     fn the_refusal_says_why() {
         let block = check_prompt("give me the answer", None).expect("blocked");
         assert!(refusal(&block).contains("asks for the solution"));
+    }
+
+    /// Feeds `reply` in pieces of `step` bytes (on character boundaries) and returns what was
+    /// released after each piece.
+    fn stream(reply: &str, step: usize) -> Vec<String> {
+        let mut hold = Holdback::new(Some(&coding()));
+        let mut shown = Vec::new();
+        let mut end = 0;
+        while end < reply.len() {
+            end = (end + step).min(reply.len());
+            while !reply.is_char_boundary(end) {
+                end += 1;
+            }
+            shown.push(hold.release(&reply[..end]).to_owned());
+        }
+        shown
+    }
+
+    #[test]
+    fn prose_streams_through_word_by_word() {
+        let reply = "A hash map — *constant* time lookups — helps.\nThink about `seen` values.\n";
+        let shown = stream(reply, 3);
+        assert_eq!(shown.concat(), reply, "everything is released in the end");
+        // Words come out before their line is finished.
+        let first_line = reply.find('\n').expect("a line");
+        let mut released = 0;
+        let mut early = false;
+        for piece in &shown {
+            released += piece.len();
+            if released > 0 && released < first_line {
+                early = true;
+            }
+        }
+        assert!(early, "{shown:?}");
+    }
+
+    #[test]
+    fn code_is_held_from_its_first_line_even_in_a_reply_that_later_passes() {
+        for reply in [
+            "Here is a sketch:\n```js\nconst seen = new Map();\n```\nGood luck.",
+            "Here is a sketch:\n    let x = 1\nGood luck.",
+            "Here is a sketch:\nconst twoSum = (nums, target) => { return [] }\nmore",
+            "Here is a sketch:\nYour twoSum could start by sorting\nmore",
+            "Here is a sketch: function twoSum(nums, target) { const m = new Map(); return m }",
+        ] {
+            let shown = stream(reply, 2).concat();
+            assert!(
+                reply.starts_with(&shown),
+                "what is shown is a prefix of the reply"
+            );
+            assert!(shown.starts_with("Here is a "), "{reply:?}: {shown:?}");
+            for code in ["const", "let x", "twoSum", "function"] {
+                assert!(!shown.contains(code), "{reply:?} leaked {code}: {shown:?}");
+            }
+        }
     }
 }

@@ -9,8 +9,10 @@ use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
-    CreateChatCompletionRequestArgs,
+    CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
 };
+use futures_util::{Stream, StreamExt};
+use std::pin::Pin;
 use std::time::Duration;
 
 /// One earlier exchange of the conversation about the current question.
@@ -116,23 +118,7 @@ impl Provider {
                 model,
                 timeout,
             } => {
-                let mut messages: Vec<ChatCompletionRequestMessage> =
-                    vec![ChatCompletionRequestSystemMessage::from(system_prompt(question)).into()];
-                for exchange in history {
-                    messages.push(
-                        ChatCompletionRequestUserMessage::from(exchange.prompt.as_str()).into(),
-                    );
-                    messages.push(
-                        ChatCompletionRequestAssistantMessage::from(exchange.response.as_str())
-                            .into(),
-                    );
-                }
-                messages.push(ChatCompletionRequestUserMessage::from(prompt).into());
-                let request = CreateChatCompletionRequestArgs::default()
-                    .model(model.as_str())
-                    .messages(messages)
-                    .build()
-                    .map_err(|e| ProviderError::Failed(e.to_string()))?;
+                let request = request(model, question, history, prompt)?;
                 let response = tokio::time::timeout(*timeout, client.chat().create(request))
                     .await
                     .map_err(|_| ProviderError::TimedOut(*timeout))?
@@ -146,6 +132,78 @@ impl Provider {
             }
         }
     }
+
+    /// The reply to `prompt` as it is generated, in pieces. The time-out applies to the wait
+    /// for every piece (the first one included), so a slow but steady reply is not cut off
+    /// while a stalled one is. An error ends the stream.
+    pub async fn reply_stream(
+        &self,
+        question: Option<&QuestionInfo>,
+        history: &[Exchange],
+        prompt: &str,
+    ) -> Result<Pieces, ProviderError> {
+        match self {
+            Provider::Offline => Ok(Box::pin(futures_util::stream::once(std::future::ready(
+                Ok(offline_reply(question, prompt)),
+            )))),
+            Provider::Remote {
+                client,
+                model,
+                timeout,
+            } => {
+                let timeout = *timeout;
+                let request = request(model, question, history, prompt)?;
+                let chunks = tokio::time::timeout(timeout, client.chat().create_stream(request))
+                    .await
+                    .map_err(|_| ProviderError::TimedOut(timeout))?
+                    .map_err(|e| ProviderError::Failed(e.to_string()))?;
+                Ok(Box::pin(futures_util::stream::unfold(
+                    Some(chunks),
+                    move |chunks| async move {
+                        let mut chunks = chunks?;
+                        let piece = match tokio::time::timeout(timeout, chunks.next()).await {
+                            Err(_) => Err(ProviderError::TimedOut(timeout)),
+                            Ok(None) => return None,
+                            Ok(Some(Err(e))) => Err(ProviderError::Failed(e.to_string())),
+                            Ok(Some(Ok(chunk))) => Ok(chunk
+                                .choices
+                                .into_iter()
+                                .filter_map(|choice| choice.delta.content)
+                                .collect::<String>()),
+                        };
+                        // Nothing follows an error.
+                        let next = piece.is_ok().then_some(chunks);
+                        Some((piece, next))
+                    },
+                )))
+            }
+        }
+    }
+}
+
+/// A reply arriving in pieces.
+pub type Pieces = Pin<Box<dyn Stream<Item = Result<String, ProviderError>> + Send>>;
+
+/// The chat-completion request: the system prompt, the earlier exchanges, the prompt.
+fn request(
+    model: &str,
+    question: Option<&QuestionInfo>,
+    history: &[Exchange],
+    prompt: &str,
+) -> Result<CreateChatCompletionRequest, ProviderError> {
+    let mut messages: Vec<ChatCompletionRequestMessage> =
+        vec![ChatCompletionRequestSystemMessage::from(system_prompt(question)).into()];
+    for exchange in history {
+        messages.push(ChatCompletionRequestUserMessage::from(exchange.prompt.as_str()).into());
+        messages
+            .push(ChatCompletionRequestAssistantMessage::from(exchange.response.as_str()).into());
+    }
+    messages.push(ChatCompletionRequestUserMessage::from(prompt).into());
+    CreateChatCompletionRequestArgs::default()
+        .model(model)
+        .messages(messages)
+        .build()
+        .map_err(|e| ProviderError::Failed(e.to_string()))
 }
 
 pub const OFFLINE: &str = "offline";
