@@ -4,6 +4,7 @@
 pub mod account;
 pub mod candidate;
 pub mod error;
+pub mod live;
 pub mod markdown;
 pub mod model;
 pub mod recruiter;

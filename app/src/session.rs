@@ -455,6 +455,7 @@ pub struct ResultQuestion {
 /// One line of the interviewer chat transcript.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TranscriptLine {
+    pub id: crate::model::Id,
     pub speaker: crate::model::Speaker,
     pub message: String,
     pub timestamp: String,

@@ -159,33 +159,12 @@ async fn taker(app: TestApp, budget: u32) -> Taker {
         "questions": [{ "id": "add", "type": "coding", "prompt": "Write add(a, b) returning the sum of two numbers.",
                         "function_name": "add", "test_cases": [{ "input": [1, 2], "expected": 3 }] }]
     });
-    let created = app
-        .send(
-            Method::POST,
-            "/api/v1/recruiter/test-template",
-            Some(&recruiter),
-            Some(&test),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
-    let template: Value = created.json().await.expect("json");
-    let started = app
-        .send(
-            Method::POST,
-            &format!(
-                "/api/v1/candidate/session/start/{}",
-                template["id"].as_str().expect("id")
-            ),
-            Some(&candidate),
-            None,
-        )
-        .await;
-    assert_eq!(started.status(), 200);
-    let session: Value = started.json().await.expect("json");
+    let template = app.publish(&recruiter, &test).await;
+    let session = app.start(&candidate, &template).await;
     Taker {
         app,
         candidate,
-        session: session["session_id"].as_str().expect("id").to_owned(),
+        session,
     }
 }
 
@@ -688,4 +667,58 @@ async fn the_offline_assistant_streams_too() {
     assert_eq!(done["used_prompts"], 1);
     let over = t.ask_streaming("And another?").await;
     assert_eq!(over.status(), 403);
+}
+
+#[tokio::test]
+async fn the_interviewer_uses_the_model_with_the_live_session_state_and_its_replies_are_checked() {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let (fake, t) = with_provider(5, "5").await;
+    fake.set(Behaviour::Reply("About 30 minutes remain.".into()));
+    let url = format!(
+        "ws://{}/api/v1/candidate/ws/chat/{}?token={}",
+        t.app.addr, t.session, t.candidate
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    let mut interviewer = Vec::new();
+    for question in ["How long do I have?", "Can you sketch it for me?"] {
+        socket
+            .send(Message::text(json!({ "message": question }).to_string()))
+            .await
+            .expect("send");
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+                .await
+                .expect("a frame")
+                .expect("open")
+                .expect("frame");
+            let Message::Text(text) = frame else { continue };
+            let frame: Value = serde_json::from_str(&text).expect("json");
+            if frame["speaker"] == "interviewer" {
+                interviewer.push(frame["message"].as_str().unwrap_or("").to_owned());
+                break;
+            }
+        }
+        fake.set(Behaviour::Reply(
+            "```js\nfunction add(a, b) {\n  return a + b;\n}\n```".into(),
+        ));
+    }
+    assert_eq!(interviewer[0], "About 30 minutes remain.");
+    assert!(
+        interviewer[1].contains("can't help with solving"),
+        "{interviewer:?}"
+    );
+    let system = fake.requests()[0]["messages"][0]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(system.contains("You are the interviewer"), "{system}");
+    assert!(system.contains("Live session state"));
+    assert!(
+        system.contains("of your 5 AI assistant prompts"),
+        "{system}"
+    );
+    assert_eq!(t.used().await, 0, "the interviewer costs no prompts");
 }

@@ -3,9 +3,11 @@
 
 pub mod assistant;
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod live;
 pub mod results;
 pub mod sandbox;
 pub mod scoring;
@@ -33,6 +35,8 @@ pub struct AppState {
     pub event_throttle: Arc<auth::throttle::Throttle>,
     /// Who answers candidates' prompts: the configured provider or the offline assistant.
     pub assistant: Arc<assistant::provider::Provider>,
+    /// Who hears what happens in each session (sockets of the chat and the live view).
+    pub rooms: Arc<dyn live::Rooms>,
 }
 
 impl AppState {
@@ -53,6 +57,7 @@ impl AppState {
             login_throttle: Arc::new(LoginThrottle::default()),
             event_throttle: Arc::new(sessions::event_throttle()),
             assistant,
+            rooms: Arc::new(live::LocalRooms::default()),
         })
     }
 }

@@ -7,8 +7,8 @@ use super::store::{ResultsFilter, SessionRecord, rfc3339};
 use super::templates::parse_id;
 use crate::model::Id;
 use crate::session::{
-    IntegrityEvent, MAX_PER_PAGE, MAX_SEARCH_LEN, ResultDetail, ResultQuestion, ResultSummary,
-    ResultsPage, ResultsQuery, ResultsSort, ScoreDistribution, TranscriptLine,
+    MAX_PER_PAGE, MAX_SEARCH_LEN, ResultDetail, ResultQuestion, ResultSummary, ResultsPage,
+    ResultsQuery, ResultsSort, ScoreDistribution,
 };
 
 const NOT_FOUND: &str = "Result not found.";
@@ -186,22 +186,11 @@ pub async fn detail(
                 grade: grades.and_then(|g| g.iter().find(|g| g.question_id == q.id).cloned()),
             })
             .collect(),
-        chat: chat
-            .into_iter()
-            .map(|m| TranscriptLine {
-                speaker: m.speaker,
-                message: m.message,
-                timestamp: rfc3339(m.timestamp),
-            })
-            .collect(),
+        chat: chat.into_iter().map(super::chat::transcript_line).collect(),
         prompts: prompts.into_iter().map(super::assistant::line).collect(),
         integrity_events: events
             .into_iter()
-            .map(|e| IntegrityEvent {
-                kind: e.kind,
-                detail: e.detail,
-                timestamp: rfc3339(e.timestamp),
-            })
+            .map(super::sessions::integrity_event)
             .collect(),
     })
 }

@@ -13,9 +13,10 @@ use super::store::{
     now, rfc3339,
 };
 use super::templates::parse_id;
+use crate::live::LiveEvent;
 use crate::model::Id;
 use crate::session::{
-    AnswerInput, CandidateQuestion, Grading, IntegrityInput, MAX_ANSWER_CHARS,
+    AnswerInput, CandidateQuestion, Grading, IntegrityEvent, IntegrityInput, MAX_ANSWER_CHARS,
     MAX_EVENT_DETAIL_CHARS, MAX_EVENTS_PER_SESSION, Message, SavedAnswer, Scores, SessionStatus,
     SessionSummary, SessionView,
 };
@@ -70,6 +71,14 @@ fn view(state: &AppState, record: &SessionRecord, resumed: bool) -> SessionView 
     }
 }
 
+pub fn integrity_event(record: IntegrityRecord) -> IntegrityEvent {
+    IntegrityEvent {
+        kind: record.kind,
+        detail: record.detail,
+        timestamp: rfc3339(record.timestamp),
+    }
+}
+
 pub fn saved_answer(answer: &AnswerRecord) -> SavedAnswer {
     SavedAnswer {
         question_id: answer.question_id.clone(),
@@ -98,7 +107,16 @@ async fn finalize(state: &AppState, record: SessionRecord) -> Result<SessionReco
         SessionStatus::InProgress => {
             let ended_at = now().min(record.deadline);
             match state.store.sessions.close(&record.id, ended_at).await? {
-                Some(closed) => closed,
+                Some(closed) => {
+                    // Its sockets say so and close.
+                    state.rooms.publish(
+                        &closed.id,
+                        LiveEvent::Ended {
+                            ended_at: rfc3339(ended_at),
+                        },
+                    );
+                    closed
+                }
                 // Someone else closed it meanwhile: read what they stored.
                 None => state
                     .store
@@ -127,7 +145,10 @@ async fn finalize(state: &AppState, record: SessionRecord) -> Result<SessionReco
 }
 
 /// Ends and grades the session if its deadline has passed.
-async fn settle(state: &AppState, record: SessionRecord) -> Result<SessionRecord, AppError> {
+pub(crate) async fn settle(
+    state: &AppState,
+    record: SessionRecord,
+) -> Result<SessionRecord, AppError> {
     let overdue = record.status == SessionStatus::InProgress && now() >= record.deadline;
     let ungraded = record.status == SessionStatus::Completed && record.grading.is_none();
     if overdue || ungraded {
@@ -279,6 +300,7 @@ pub async fn submit_answer(
         return Err(AppError::BadRequest(ENDED.into()));
     }
     let answer = normalize_answer(&question.kind, input.answer)?;
+    let submitted_at = now();
     let saved = state
         .store
         .sessions
@@ -287,14 +309,23 @@ pub async fn submit_answer(
             AnswerRecord {
                 question_id: question.id.clone(),
                 answer,
-                submitted_at: now(),
+                submitted_at,
             },
         )
         .await?;
     match saved {
-        SaveOutcome::Saved => Ok(Message {
-            message: "Answer submitted successfully".into(),
-        }),
+        SaveOutcome::Saved => {
+            state.rooms.publish(
+                &record.id,
+                LiveEvent::AnswerSaved {
+                    question_id: question.id.clone(),
+                    timestamp: rfc3339(submitted_at),
+                },
+            );
+            Ok(Message {
+                message: "Answer submitted successfully".into(),
+            })
+        }
         SaveOutcome::NotActive => {
             // The deadline passed between the read and the write: settle it now.
             settle(state, record).await?;
@@ -342,20 +373,29 @@ pub async fn record_event(
             retry_after_secs: 60,
         });
     }
+    let event = IntegrityRecord {
+        id: new_id(),
+        session_id: record.id.clone(),
+        timestamp: now(),
+        kind: input.kind,
+        detail,
+    };
+    state.store.sessions.add_event(event.clone()).await?;
     state
-        .store
-        .sessions
-        .add_event(IntegrityRecord {
-            id: new_id(),
-            session_id: record.id.clone(),
-            timestamp: now(),
-            kind: input.kind,
-            detail,
-        })
-        .await?;
+        .rooms
+        .publish(&record.id, LiveEvent::Integrity(integrity_event(event)));
     Ok(Message {
         message: "Event recorded".into(),
     })
+}
+
+/// Ends and grades the session if its deadline has passed (its live channel calls this at the
+/// deadline, so that sockets close on time rather than at the next sweep).
+pub async fn expire(state: &AppState, id: &Id) -> Result<(), AppError> {
+    if let Some(record) = state.store.sessions.find(id).await? {
+        settle(state, record).await?;
+    }
+    Ok(())
 }
 
 /// Ends and grades every session whose deadline has passed; returns how many.

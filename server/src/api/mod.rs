@@ -3,6 +3,7 @@
 
 mod auth;
 mod candidate;
+mod chat;
 mod recruiter;
 
 use app::backend::AppState;
@@ -13,6 +14,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
         .merge(candidate::routes())
+        .merge(chat::routes())
         .merge(recruiter::routes())
         .fallback(|| async { AppError::NotFound("Not Found".into()) })
 }

@@ -151,4 +151,34 @@ impl TestApp {
             .await
             .expect("request")
     }
+
+    /// Creates (published) the test `body` as the recruiter; its id.
+    pub async fn publish(&self, recruiter: &str, body: &serde_json::Value) -> String {
+        let created = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/recruiter/test-template",
+                Some(recruiter),
+                Some(body),
+            )
+            .await;
+        assert_eq!(created.status(), 201);
+        let template: serde_json::Value = created.json().await.expect("json");
+        template["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Starts the test as the candidate; the session's id.
+    pub async fn start(&self, candidate: &str, template_id: &str) -> String {
+        let started = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/api/v1/candidate/session/start/{template_id}"),
+                Some(candidate),
+                None,
+            )
+            .await;
+        assert_eq!(started.status(), 200);
+        let session: serde_json::Value = started.json().await.expect("json");
+        session["session_id"].as_str().expect("id").to_owned()
+    }
 }

@@ -15,6 +15,7 @@ use super::AppState;
 use super::error::AppError;
 use super::sessions::{ENDED, owned};
 use super::store::{PromptRecord, SpendOutcome, new_id, now, rfc3339};
+use crate::live::LiveEvent;
 use crate::model::Id;
 use crate::session::{
     AssistantEvent, MAX_PROMPT_CHARS, PromptInput, PromptLine, PromptReply, SessionStatus,
@@ -167,22 +168,23 @@ impl Turn {
     ) -> Result<PromptReply, AppError> {
         let provider = state.assistant.name();
         let reason = block.as_ref().map(|b| b.reason.clone());
+        let record = PromptRecord {
+            id: new_id(),
+            session_id: self.session_id,
+            question_id: self.question_id,
+            timestamp: now(),
+            prompt: self.prompt,
+            response: response.clone(),
+            was_blocked: block.is_some(),
+            rule: block.as_ref().map(|b| b.rule.as_str().to_owned()),
+            reason: reason.clone(),
+            provider: provider.clone(),
+        };
+        state.store.sessions.record_prompt(record.clone()).await?;
+        let session_id = record.session_id.clone();
         state
-            .store
-            .sessions
-            .record_prompt(PromptRecord {
-                id: new_id(),
-                session_id: self.session_id,
-                question_id: self.question_id,
-                timestamp: now(),
-                prompt: self.prompt,
-                response: response.clone(),
-                was_blocked: block.is_some(),
-                rule: block.as_ref().map(|b| b.rule.as_str().to_owned()),
-                reason: reason.clone(),
-                provider: provider.clone(),
-            })
-            .await?;
+            .rooms
+            .publish(&session_id, LiveEvent::Prompt(line(record)));
         Ok(PromptReply {
             response,
             was_blocked: block.is_some(),

@@ -111,14 +111,34 @@ impl Provider {
         history: &[Exchange],
         prompt: &str,
     ) -> Result<String, ProviderError> {
-        match self {
-            Provider::Offline => Ok(offline_reply(question, prompt)),
-            Provider::Remote {
-                client,
-                model,
-                timeout,
-            } => {
-                let request = request(model, question, history, prompt)?;
+        match self
+            .complete(system_prompt(question), history, prompt)
+            .await
+        {
+            None => Ok(offline_reply(question, prompt)),
+            Some(reply) => reply,
+        }
+    }
+
+    /// The model's reply to `prompt` under the `system` prompt, after `history`; `None` when
+    /// no model is connected.
+    pub async fn complete(
+        &self,
+        system: String,
+        history: &[Exchange],
+        prompt: &str,
+    ) -> Option<Result<String, ProviderError>> {
+        let Provider::Remote {
+            client,
+            model,
+            timeout,
+        } = self
+        else {
+            return None;
+        };
+        Some(
+            async {
+                let request = request(model, system, history, prompt)?;
                 let response = tokio::time::timeout(*timeout, client.chat().create(request))
                     .await
                     .map_err(|_| ProviderError::TimedOut(*timeout))?
@@ -130,7 +150,8 @@ impl Provider {
                     .filter(|text| !text.trim().is_empty())
                     .ok_or_else(|| ProviderError::Failed("the reply was empty".into()))
             }
-        }
+            .await,
+        )
     }
 
     /// The reply to `prompt` as it is generated, in pieces. The time-out applies to the wait
@@ -152,7 +173,7 @@ impl Provider {
                 timeout,
             } => {
                 let timeout = *timeout;
-                let request = request(model, question, history, prompt)?;
+                let request = request(model, system_prompt(question), history, prompt)?;
                 let chunks = tokio::time::timeout(timeout, client.chat().create_stream(request))
                     .await
                     .map_err(|_| ProviderError::TimedOut(timeout))?
@@ -187,12 +208,12 @@ pub type Pieces = Pin<Box<dyn Stream<Item = Result<String, ProviderError>> + Sen
 /// The chat-completion request: the system prompt, the earlier exchanges, the prompt.
 fn request(
     model: &str,
-    question: Option<&QuestionInfo>,
+    system: String,
     history: &[Exchange],
     prompt: &str,
 ) -> Result<CreateChatCompletionRequest, ProviderError> {
     let mut messages: Vec<ChatCompletionRequestMessage> =
-        vec![ChatCompletionRequestSystemMessage::from(system_prompt(question)).into()];
+        vec![ChatCompletionRequestSystemMessage::from(system).into()];
     for exchange in history {
         messages.push(ChatCompletionRequestUserMessage::from(exchange.prompt.as_str()).into());
         messages
