@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::model::Id;
-use crate::session::{ResultDetail, ResultsPage, ResultsQuery, ScoreDistribution};
+use crate::session::{ResultDetail, ResultSummary, ResultsPage, ResultsQuery, ScoreDistribution};
 use crate::template::{Template, TemplateInput, TemplateStatus};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -117,6 +117,15 @@ pub async fn list_results(query: ResultsQuery) -> Result<ResultsPage, ApiError> 
 pub async fn load_result(session_id: String) -> Result<ResultDetail, ApiError> {
     let (cx, user) = recruiter().await?;
     crate::backend::results::detail(&cx.state, &user.id, &session_id)
+        .await
+        .map_err(|err| cx.fail(err))
+}
+
+/// Sessions of the recruiter's tests in progress now.
+#[server(endpoint = "recruiter/live")]
+pub async fn live_sessions() -> Result<Vec<ResultSummary>, ApiError> {
+    let (cx, user) = recruiter().await?;
+    crate::backend::results::in_progress(&cx.state, &user.id)
         .await
         .map_err(|err| cx.fail(err))
 }

@@ -814,6 +814,17 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
             .await
             .expect(name);
         assert_eq!(mine.len(), 1, "{name}");
+        let live = store
+            .sessions
+            .in_progress_for_recruiter(&recruiter, 10)
+            .await
+            .expect(name);
+        let live: Vec<_> = live.into_iter().map(|s| s.id).collect();
+        assert_eq!(
+            live,
+            vec![running.id.clone()],
+            "{name}: only the running one of this recruiter"
+        );
         engine.cleanup().await;
     }
 }

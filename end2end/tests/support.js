@@ -54,7 +54,7 @@ async function apiUser(request, role, prefix = role) {
 // A published test with one question of each kind, created through the REST API by a recruiter of
 // its own (the seed's payload without `status` publishes at once).
 async function publishMixedTest(request, extra = {}) {
-  const { token } = await apiUser(request, 'recruiter', 'author');
+  const { token, email } = await apiUser(request, 'recruiter', 'author');
   const title = `Mixed ${Date.now()}`;
   const created = await request.post('/api/v1/recruiter/test-template', {
     headers: { Authorization: `Bearer ${token}` },
@@ -78,7 +78,7 @@ async function publishMixedTest(request, extra = {}) {
     },
   });
   expect(created.status()).toBe(201);
-  return { title, token };
+  return { title, token, email };
 }
 
 module.exports = { PASSWORD, unique, hydrated, signUp, logIn, newUser, apiUser, publishMixedTest };

@@ -375,3 +375,46 @@ async fn the_recruiter_watches_everything_read_only_and_the_end_closes_every_soc
     assert_eq!(next(&mut late).await.expect("ended")["type"], "ended");
     assert!(next(&mut late).await.is_none());
 }
+
+#[tokio::test]
+async fn a_recruiter_lists_only_their_own_sessions_in_progress() {
+    let r = room().await;
+    let listed = |token: String| {
+        let app = &r.app;
+        async move {
+            app.get_with_token("/api/v1/recruiter/sessions/in-progress", &token)
+                .await
+        }
+    };
+    let mine = listed(r.recruiter.clone()).await;
+    assert_eq!(mine.status(), 200);
+    let mine: Value = mine.json().await.expect("json");
+    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    assert_eq!(mine[0]["session_id"], r.session.as_str());
+    assert_eq!(mine[0]["candidate_email"], "cand@example.com");
+    r.app.register("recruiter", "rival@example.com").await;
+    let rival = r.app.token("recruiter", "rival@example.com").await;
+    assert_eq!(
+        listed(rival).await.json::<Value>().await.expect("json"),
+        json!([])
+    );
+    assert_eq!(listed(r.candidate.clone()).await.status(), 403);
+    let ended = r
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/candidate/session/end/{}", r.session),
+            Some(&r.candidate),
+            None,
+        )
+        .await;
+    assert_eq!(ended.status(), 200);
+    assert_eq!(
+        listed(r.recruiter.clone())
+            .await
+            .json::<Value>()
+            .await
+            .expect("json"),
+        json!([])
+    );
+}

@@ -36,6 +36,19 @@ fn summary(record: &SessionRecord) -> ResultSummary {
     }
 }
 
+/// Sessions of the recruiter's tests in progress right now (for watching them live), most
+/// recently started first.
+pub async fn in_progress(state: &AppState, recruiter: &Id) -> Result<Vec<ResultSummary>, AppError> {
+    Ok(state
+        .store
+        .sessions
+        .in_progress_for_recruiter(recruiter, MAX_PER_PAGE)
+        .await?
+        .iter()
+        .map(summary)
+        .collect())
+}
+
 /// Competition ranking: one more than the number of strictly higher totals.
 fn rank_of(total: f64, totals: &[f64]) -> u32 {
     let higher = totals.iter().filter(|t| **t > total).count();

@@ -2,6 +2,7 @@
 
 use super::account::{RequireRole, use_session};
 use super::assistant::AssistantPanel;
+use super::chat::ChatPanel;
 use super::{list_view, load_failed, score_text, short_time};
 use crate::candidate::{
     available_tests, end_test, my_sessions, report_event, save_answer, session_state, start_test,
@@ -331,6 +332,7 @@ fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl 
     };
     let questions = StoredValue::new(session.questions.clone());
     let total = session.questions.len();
+    let chat_session = session.session_id.to_string();
     let (session_id, budget, used, provider) = (
         session.session_id.to_string(),
         session.prompt_budget,
@@ -480,6 +482,7 @@ fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl 
                     <QuestionPanel question index total test />
                 })
             }}
+            <ChatPanel session_id=chat_session />
             <AssistantPanel session_id budget used provider
                 question_id=Signal::derive(move || {
                     questions.with_value(|qs| qs.get(current.get()).map(|q| q.id.clone()).unwrap_or_default())

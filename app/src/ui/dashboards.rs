@@ -2,6 +2,7 @@
 
 use super::account::{RequireRole, use_session};
 use super::list_view;
+use super::watch::LiveSessions;
 use crate::model::Role;
 use crate::recruiter::my_templates;
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ pub fn RecruiterHome() -> impl IntoView {
             <Title text="Recruiter dashboard" />
             <Dashboard heading="Recruiter dashboard" />
             <TemplateList />
+            <LiveSessions />
         </RequireRole>
     }
 }

@@ -5,12 +5,15 @@ mod account;
 mod assistant;
 mod builder;
 mod candidate;
+mod chat;
 mod dashboards;
 mod errors;
 mod home;
 mod layout;
+mod live;
 mod markdown;
 mod results;
+mod watch;
 
 use account::{LoginPage, Session, SignupPage};
 use builder::BuilderPage;
@@ -26,6 +29,7 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 use results::{ResultDetailPage, ResultsPage};
+use watch::LivePage;
 
 /// The HTML document around the application (server-rendered once per request).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -161,6 +165,11 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=(StaticSegment("recruiter"), StaticSegment("results"), ParamSegment("id"))
                             view=ResultDetailPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=(StaticSegment("recruiter"), StaticSegment("live"), ParamSegment("id"))
+                            view=LivePage
                             ssr=SsrMode::Async
                         />
                     </Routes>

@@ -6,7 +6,7 @@ use app::backend::auth::web::RecruiterUser;
 use app::backend::error::AppError;
 use app::backend::results;
 use app::backend::templates::{self, parse_id};
-use app::session::{ResultDetail, ResultsPage, ResultsQuery, ScoreDistribution};
+use app::session::{ResultDetail, ResultSummary, ResultsPage, ResultsQuery, ScoreDistribution};
 use app::template::{Template, TemplateInput};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/recruiter/results", get(results))
         .route("/recruiter/results.csv", get(results_csv))
         .route("/recruiter/result/{session_id}", get(result))
+        .route("/recruiter/sessions/in-progress", get(in_progress))
 }
 
 /// `?page=abc` names the parameter in a 422, like a bad body field.
@@ -54,6 +55,13 @@ fn counted(page: ResultsPage) -> impl IntoResponse {
         )],
         Json(page.items),
     )
+}
+
+async fn in_progress(
+    State(state): State<AppState>,
+    RecruiterUser(user): RecruiterUser,
+) -> Result<Json<Vec<ResultSummary>>, AppError> {
+    Ok(Json(results::in_progress(&state, &user.id).await?))
 }
 
 async fn results(

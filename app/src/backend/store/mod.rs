@@ -269,6 +269,13 @@ pub trait SessionRepo: Send + Sync {
         skip: u64,
         limit: u32,
     ) -> StoreResult<Page<SessionRecord>>;
+    /// The recruiter's sessions still in progress, most recently started first (at most
+    /// `limit`).
+    async fn in_progress_for_recruiter(
+        &self,
+        recruiter_id: &Id,
+        limit: u32,
+    ) -> StoreResult<Vec<SessionRecord>>;
     /// The total scores of the template's graded sessions (of this recruiter's template only).
     async fn completed_totals(&self, recruiter_id: &Id, template_id: &Id) -> StoreResult<Vec<f64>>;
     /// Ids of in-progress sessions whose deadline is before `now` (at most `limit`).

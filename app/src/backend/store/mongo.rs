@@ -807,6 +807,23 @@ impl SessionRepo for MongoStore {
         Ok(totals)
     }
 
+    async fn in_progress_for_recruiter(
+        &self,
+        recruiter_id: &Id,
+        limit: u32,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        self.sessions_matching(
+            doc! {
+                "recruiter_id": oid(recruiter_id),
+                "status": SessionStatus::InProgress.as_str(),
+            },
+            doc! { "started_at": -1, "_id": -1 },
+            0,
+            Some(limit),
+        )
+        .await
+    }
+
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>> {
         // Only the ids: the sweep reads each session again when it settles it.
         let mut cursor = self

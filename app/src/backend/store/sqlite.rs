@@ -683,6 +683,22 @@ impl SessionRepo for SqliteStore {
         .await
     }
 
+    async fn in_progress_for_recruiter(
+        &self,
+        recruiter_id: &Id,
+        limit: u32,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let recruiter_id = recruiter_id.clone();
+        self.run(move |conn| {
+            select_sessions(
+                conn,
+                "recruiter_id = ?1 AND status = 'in_progress' ORDER BY started_at DESC, id DESC LIMIT ?2",
+                &[&recruiter_id, &limit],
+            )
+        })
+        .await
+    }
+
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>> {
         self.run(move |conn| {
             let mut statement = conn.prepare(
