@@ -418,3 +418,55 @@ async fn a_recruiter_lists_only_their_own_sessions_in_progress() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn a_session_reaching_its_deadline_while_connected_is_ended_and_its_sockets_close() {
+    use app::backend::store::{NewSession, StartOutcome, new_id, now};
+    let r = room().await;
+    let sessions = &r.app.state.store.sessions;
+    let existing = sessions
+        .find(&app::model::Id::parse(&r.session).expect("id"))
+        .await
+        .expect("find")
+        .expect("session");
+    // A second attempt (of another test) whose deadline is two seconds away.
+    let short = match sessions
+        .start(NewSession {
+            candidate_id: existing.candidate_id.clone(),
+            candidate_email: existing.candidate_email.clone(),
+            template_id: new_id(),
+            template_version: 1,
+            recruiter_id: existing.recruiter_id.clone(),
+            prompt_budget: 3,
+            deadline: now() + chrono::Duration::seconds(2),
+            content: existing.content.clone(),
+        })
+        .await
+        .expect("start")
+    {
+        StartOutcome::Started(record) => record,
+        other => panic!("expected a new session, got {other:?}"),
+    };
+    let id = short.id.to_string();
+    let mut candidate = r.connect(&id, &r.candidate).await;
+    let mut watcher = r.connect(&id, &r.recruiter).await;
+    assert_eq!(
+        next(&mut candidate).await.expect("history")["type"],
+        "history"
+    );
+    assert_eq!(
+        next(&mut watcher).await.expect("history")["type"],
+        "history"
+    );
+    // No request arrives: the socket itself ends the session at its deadline.
+    assert_eq!(next(&mut candidate).await.expect("ended")["type"], "ended");
+    assert!(next(&mut candidate).await.is_none(), "closed");
+    assert_eq!(until(&mut watcher, "ended").await["type"], "ended");
+    let record = sessions
+        .find(&short.id)
+        .await
+        .expect("find")
+        .expect("session");
+    assert_eq!(record.status, app::session::SessionStatus::Completed);
+    assert!(record.grading.is_some(), "graded when it ended");
+}
