@@ -5,7 +5,8 @@ use crate::error::ApiError;
 use crate::markdown::Block;
 use crate::model::Id;
 use crate::session::{
-    IntegrityKind, PromptInput, PromptLine, PromptReply, Scores, SessionSummary, SessionView,
+    ExampleRun, IntegrityKind, PromptInput, PromptLine, PromptReply, RunInput, Scores,
+    SessionSummary, SessionView,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::{ByteStream, Json, Streaming};
@@ -121,6 +122,18 @@ pub async fn report_event(
     .await
     .map(|_| ())
     .map_err(|err| cx.fail(err))
+}
+
+/// Runs the code on the question's visible examples.
+#[server(endpoint = "candidate/run-examples", input = Json)]
+pub async fn run_examples(
+    session_id: String,
+    input: RunInput,
+) -> Result<Vec<ExampleRun>, ApiError> {
+    let (cx, user) = candidate().await?;
+    crate::backend::sessions::run_examples(&cx.state, &user.id, &session_id, input)
+        .await
+        .map_err(|err| cx.fail(err))
 }
 
 /// One line (newline-delimited JSON) of the assistant's reply streamed to the test page, with

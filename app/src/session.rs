@@ -452,6 +452,29 @@ pub struct ResultQuestion {
     pub grade: Option<QuestionGrade>,
 }
 
+/// Code to run on a coding question's visible examples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInput {
+    pub question_id: String,
+    pub code: String,
+}
+
+/// One visible example run against the candidate's code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExampleRun {
+    pub input: Vec<Value>,
+    pub expected: Value,
+    pub passed: bool,
+    /// Why it failed: the wrong result ("expected 4, got 5"), the error thrown, a time-out.
+    pub error: Option<String>,
+    pub millis: u64,
+    /// What the code printed with `console.log`.
+    pub output: Vec<String>,
+}
+
+/// Runs of the examples one session may start per minute.
+pub const EXAMPLE_RUNS_PER_MINUTE: u32 = 10;
+
 /// One line of the interviewer chat transcript.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TranscriptLine {

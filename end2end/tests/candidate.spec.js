@@ -101,6 +101,14 @@ test('a coding answer runs against the hidden tests: right code scores 100, wron
   await expect(editor).toHaveValue('  ');
   await expect(editor).toBeFocused();
 
+  // "Run examples" runs the editor's code on the visible example only, with what it printed.
+  await editor.fill('function twoSum(nums, target) { console.log("trying", target); return []; }');
+  const runner = page.getByTestId('run-examples');
+  await runner.getByRole('button', { name: 'Run examples' }).click();
+  await expect(runner.getByTestId('run-summary')).toHaveText('0 of 1 examples passed');
+  await expect(runner).toContainText('expected [0,1], got []');
+  await expect(runner).toContainText('trying 9');
+
   await editor.fill(`function twoSum(nums, target) {
   const seen = new Map();
   for (let i = 0; i < nums.length; i++) {
@@ -109,6 +117,8 @@ test('a coding answer runs against the hidden tests: right code scores 100, wron
   }
 }`);
   await allSaved(page);
+  await runner.getByRole('button', { name: 'Run examples' }).click();
+  await expect(runner.getByTestId('run-summary')).toHaveText('1 of 1 examples passed');
   await page.getByRole('button', { name: 'End test' }).click();
   await page.getByRole('button', { name: 'Yes, end the test' }).click();
   await expect(page.getByTestId('accuracy')).toHaveText('100.00');

@@ -883,3 +883,86 @@ async fn results_sort_and_filter_and_the_score_distribution_is_the_owners() {
     .await;
     assert_eq!(malformed.status(), 400);
 }
+
+#[tokio::test]
+async fn run_examples_runs_only_the_visible_examples_and_is_rate_limited() {
+    let mut test = mixed_test();
+    test["questions"][0]["examples"] = json!([
+        { "input": [0, 0], "expected": 0 },
+        { "input": [2, 3], "expected": 5 }
+    ]);
+    let w = world_with(test).await;
+    let session = w.start().await["session_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/candidate/session/{session}/run-examples");
+    let run = |token: String, question: &'static str, code: &'static str| {
+        let (app, path) = (&w.app, path.clone());
+        async move {
+            app.send(
+                Method::POST,
+                &path,
+                Some(&token),
+                Some(&json!({ "question_id": question, "code": code })),
+            )
+            .await
+        }
+    };
+    let me = || w.candidate.clone();
+
+    let right = run(
+        me(),
+        "add",
+        "function add(a, b) { console.log('adding', a, b); return a + b; }",
+    )
+    .await;
+    assert_eq!(right.status(), 200);
+    let right: Value = right.json().await.unwrap();
+    let runs = right.as_array().expect("runs");
+    assert_eq!(runs.len(), 2, "the examples, not the hidden tests");
+    assert_eq!(runs[1]["input"], json!([2, 3]));
+    assert_eq!(runs[1]["expected"], 5);
+    assert!(runs.iter().all(|r| r["passed"] == true), "{right}");
+    assert_eq!(runs[0]["output"], json!(["adding 0 0"]));
+
+    let wrong = run(me(), "add", "function add(a, b) { return a - b; }").await;
+    let wrong: Value = wrong.json().await.unwrap();
+    assert_eq!(wrong[0]["passed"], true);
+    assert_eq!(wrong[1]["passed"], false);
+    assert_eq!(wrong[1]["error"], "expected 5, got -1");
+
+    let endless = run(me(), "add", "function add() { while (true) {} }").await;
+    let endless: Value = endless.json().await.unwrap();
+    assert!(
+        endless[0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("timed out"),
+        "{endless}"
+    );
+    for body in [&right, &wrong, &endless] {
+        assert!(!body.to_string().contains("4242"), "a hidden test leaked");
+    }
+
+    // Refusals that do not count against the rate.
+    assert_eq!(run(me(), "one", "x").await.status(), 422);
+    assert_eq!(run(me(), "nope", "x").await.status(), 404);
+    w.app.register("candidate", "other@example.com").await;
+    let other = w.app.token("candidate", "other@example.com").await;
+    assert_eq!(run(other, "add", "x").await.status(), 404);
+    assert_eq!(run(w.recruiter.clone(), "add", "x").await.status(), 403);
+
+    // Ten runs a minute: three so far.
+    for _ in 0..7 {
+        assert_eq!(
+            run(me(), "add", "function add(a, b) { return a + b; }")
+                .await
+                .status(),
+            200
+        );
+    }
+    let limited = run(me(), "add", "function add(a, b) { return a + b; }").await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+
+    assert_eq!(w.end(&w.candidate, &session).await.status(), 200);
+    assert_eq!(run(me(), "add", "x").await.status(), 400);
+}

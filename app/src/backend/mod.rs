@@ -33,6 +33,8 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Integrity events per session and minute.
     pub event_throttle: Arc<auth::throttle::Throttle>,
+    /// Runs of the examples per session and minute.
+    pub run_throttle: Arc<auth::throttle::Throttle>,
     /// Who answers candidates' prompts: the configured provider or the offline assistant.
     pub assistant: Arc<assistant::provider::Provider>,
     /// Who hears what happens in each session (sockets of the chat and the live view).
@@ -56,6 +58,7 @@ impl AppState {
             leptos_options,
             login_throttle: Arc::new(LoginThrottle::default()),
             event_throttle: Arc::new(sessions::event_throttle()),
+            run_throttle: Arc::new(sessions::run_throttle()),
             assistant,
             rooms: Arc::new(live::LocalRooms::default()),
         })

@@ -7,18 +7,18 @@
 use super::AppState;
 use super::auth::throttle::{Throttle, ThrottlePolicy};
 use super::error::AppError;
-use super::scoring;
 use super::store::{
     AnswerRecord, IntegrityRecord, NewSession, SaveOutcome, SessionRecord, StartOutcome, new_id,
     now, rfc3339,
 };
 use super::templates::parse_id;
+use super::{sandbox, scoring};
 use crate::live::LiveEvent;
 use crate::model::Id;
 use crate::session::{
-    AnswerInput, CandidateQuestion, Grading, IntegrityEvent, IntegrityInput, MAX_ANSWER_CHARS,
-    MAX_EVENT_DETAIL_CHARS, MAX_EVENTS_PER_SESSION, Message, SavedAnswer, Scores, SessionStatus,
-    SessionSummary, SessionView,
+    AnswerInput, CandidateQuestion, EXAMPLE_RUNS_PER_MINUTE, ExampleRun, Grading, IntegrityEvent,
+    IntegrityInput, MAX_ANSWER_CHARS, MAX_EVENT_DETAIL_CHARS, MAX_EVENTS_PER_SESSION, Message,
+    RunInput, SavedAnswer, Scores, SessionStatus, SessionSummary, SessionView,
 };
 use crate::template::{QuestionKind, TemplateStatus};
 use serde_json::Value;
@@ -37,6 +37,14 @@ pub const EVENTS_PER_MINUTE: ThrottlePolicy = ThrottlePolicy {
 
 pub fn event_throttle() -> Throttle {
     Throttle::new(EVENTS_PER_MINUTE)
+}
+
+pub fn run_throttle() -> Throttle {
+    Throttle::new(ThrottlePolicy {
+        max_failures: EXAMPLE_RUNS_PER_MINUTE,
+        window: Duration::from_secs(60),
+        capacity: 100_000,
+    })
 }
 
 fn view(state: &AppState, record: &SessionRecord, resumed: bool) -> SessionView {
@@ -387,6 +395,67 @@ pub async fn record_event(
     Ok(Message {
         message: "Event recorded".into(),
     })
+}
+
+/// Runs the candidate's code on a coding question's visible examples (never the hidden tests),
+/// at most [`EXAMPLE_RUNS_PER_MINUTE`] times a minute per session.
+pub async fn run_examples(
+    state: &AppState,
+    candidate: &Id,
+    raw_id: &str,
+    input: RunInput,
+) -> Result<Vec<ExampleRun>, AppError> {
+    if input.code.chars().count() > MAX_ANSWER_CHARS {
+        return Err(AppError::invalid(format!(
+            "code: must be at most {MAX_ANSWER_CHARS} characters"
+        )));
+    }
+    let record = owned(state, candidate, raw_id).await?;
+    let question = record
+        .content
+        .questions
+        .iter()
+        .find(|q| q.id == input.question_id)
+        .ok_or_else(|| AppError::NotFound("Question not found in this session.".into()))?;
+    let QuestionKind::Coding {
+        function_name,
+        examples,
+        ..
+    } = &question.kind
+    else {
+        return Err(AppError::invalid(
+            "question_id: only coding questions have examples to run".into(),
+        ));
+    };
+    if record.status != SessionStatus::InProgress {
+        return Err(AppError::BadRequest(ENDED.into()));
+    }
+    let key = format!("run:{}", record.id);
+    let clock = Instant::now();
+    state
+        .run_throttle
+        .check(&key, clock)
+        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
+    state.run_throttle.record_failure(&key, clock);
+    let (code, function_name, cases) = (input.code, function_name.clone(), examples.clone());
+    let runs = tokio::task::spawn_blocking(move || {
+        let runs = sandbox::run_tests(&code, &function_name, &cases, sandbox::LIMITS);
+        cases
+            .into_iter()
+            .zip(runs)
+            .map(|(case, run)| ExampleRun {
+                input: case.input,
+                expected: case.expected,
+                passed: run.outcome.passed,
+                error: run.outcome.error,
+                millis: run.outcome.millis,
+                output: run.output,
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("running the examples failed: {e}")))?;
+    Ok(runs)
 }
 
 /// Ends and grades the session if its deadline has passed (its live channel calls this at the

@@ -5,11 +5,13 @@ use super::assistant::AssistantPanel;
 use super::chat::ChatPanel;
 use super::{list_view, load_failed, score_text, short_time};
 use crate::candidate::{
-    available_tests, end_test, my_sessions, report_event, save_answer, session_state, start_test,
+    available_tests, end_test, my_sessions, report_event, run_examples, save_answer, session_state,
+    start_test,
 };
 use crate::model::Role;
 use crate::session::{
-    CandidateQuestion, CandidateQuestionKind, IntegrityKind, Scores, SessionStatus, SessionView,
+    CandidateQuestion, CandidateQuestionKind, IntegrityKind, RunInput, Scores, SessionStatus,
+    SessionView,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -666,18 +668,84 @@ fn CodeEditor(
             ></textarea>
         </div>
         <p class="muted" id=help_id>"Tab indents; press Escape, then Tab, to leave the editor."</p>
-        {(!examples.is_empty()).then(|| view! {
-            <details class="examples">
-                <summary>"Examples"</summary>
-                <ul>
-                    {examples.into_iter().map(|e| {
-                        let args = e.input.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
-                        view! { <li><code>{format!("{function_name}({args}) → {}", e.expected)}</code></li> }
-                    }).collect_view()}
-                </ul>
-            </details>
+        {(!examples.is_empty()).then(|| {
+            let run_name = function_name.clone();
+            view! {
+                <details class="examples">
+                    <summary>"Examples"</summary>
+                    <ul>
+                        {examples.into_iter().map(|e| {
+                            view! { <li><code>{call_text(&function_name, &e.input, &e.expected)}</code></li> }
+                        }).collect_view()}
+                    </ul>
+                </details>
+                <RunExamples question_id function_name=run_name test />
+            }
         })}
     }
+}
+
+/// `name(1, 2) → 3`.
+fn call_text(function_name: &str, input: &[Value], expected: &Value) -> String {
+    let args = input
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{function_name}({args}) → {expected}")
+}
+
+/// "Run examples": the code as it is in the editor, on the visible examples only.
+#[component]
+fn RunExamples(question_id: String, function_name: String, test: Test) -> impl IntoView {
+    let qid = StoredValue::new(question_id);
+    let name = StoredValue::new(function_name);
+    let run = Action::new_local(move |code: &String| {
+        let input = RunInput {
+            question_id: qid.get_value(),
+            code: code.clone(),
+        };
+        let session = test.id.get_value();
+        async move { run_examples(session, input).await }
+    });
+    view! {
+        <div class="run-examples" data-testid="run-examples">
+            <button type="button" class="button secondary" disabled=move || run.pending().get()
+                on:click=move |_| { run.dispatch(text_answer(test, &qid.get_value())); }>
+                "Run examples"
+            </button>
+            {move || run.pending().get().then(|| view! {
+                <p class="loading" role="status">"Running your code on the examples…"</p>
+            })}
+            <div aria-live="polite">
+                {move || run.value().get().map(|result| match result {
+                    Err(err) => view! { <p class="form-error" role="alert">{err.detail}</p> }.into_any(),
+                    Ok(runs) => {
+                        let passed = runs.iter().filter(|r| r.passed).count();
+                        view! {
+                            <p class="run-summary" data-testid="run-summary">
+                                {format!("{passed} of {} examples passed", runs.len())}
+                            </p>
+                            <ol class="runs">
+                                {runs.into_iter().map(|r| view! {
+                                    <li class=if r.passed { "run passed" } else { "run failed" }>
+                                        <strong>{if r.passed { "Passed" } else { "Failed" }}</strong>" "
+                                        <code>{name.with_value(|n| call_text(n, &r.input, &r.expected))}</code>
+                                        {r.error.map(|e| view! { <p class="run-error">{e}</p> })}
+                                        {(!r.output.is_empty()).then(|| view! {
+                                            <pre class="run-output" aria-label="Output">{r.output.join("\n")}</pre>
+                                        })}
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        }
+                        .into_any()
+                    }
+                })}
+            </div>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]

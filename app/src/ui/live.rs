@@ -9,7 +9,9 @@ use leptos::wasm_bindgen::JsCast;
 use leptos::wasm_bindgen::closure::Closure;
 use leptos::web_sys::{CloseEvent, MessageEvent, WebSocket};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where the connection stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,15 +41,24 @@ const MAX_PAUSE_SECS: u32 = 30;
 #[derive(Clone, Copy)]
 pub struct LiveLink {
     pub state: RwSignal<LinkState>,
-    socket: StoredValue<Option<WebSocket>, LocalStorage>,
+    /// Its socket's key in [`SOCKETS`].
+    key: u64,
 }
+
+thread_local! {
+    /// The open sockets, by link. Kept outside the reactive graph: a server renders pages on
+    /// any thread and never opens a socket, so nothing thread-bound may be created there.
+    static SOCKETS: RefCell<HashMap<u64, WebSocket>> = RefCell::new(HashMap::new());
+}
+
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 impl LiveLink {
     /// Sends a chat message; `false` when the socket is not open.
     pub fn send(&self, message: String) -> bool {
         let frame = serde_json::to_string(&ChatInput { message }).unwrap_or_default();
-        self.socket.with_value(|socket| {
-            socket.as_ref().is_some_and(|ws| {
+        SOCKETS.with_borrow(|sockets| {
+            sockets.get(&self.key).is_some_and(|ws| {
                 ws.ready_state() == WebSocket::OPEN && ws.send_with_str(&frame).is_ok()
             })
         })
@@ -76,11 +87,12 @@ struct Inner {
 pub fn use_live(session_id: String, on_event: impl Fn(LiveEvent) + 'static) -> LiveLink {
     let link = LiveLink {
         state: RwSignal::new(LinkState::Connecting),
-        socket: StoredValue::new_local(None),
+        key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
     };
-    let on_event = StoredValue::new_local(Some(Box::new(on_event) as Box<dyn Fn(LiveEvent)>));
+    // Effects run only in the browser; on the server this closure is dropped where it was made.
+    let on_event = RefCell::new(Some(Box::new(on_event) as Box<dyn Fn(LiveEvent)>));
     Effect::new(move |_| {
-        let Some(on_event) = on_event.try_update_value(Option::take).flatten() else {
+        let Some(on_event) = on_event.borrow_mut().take() else {
             return;
         };
         let location = window().location();
@@ -106,15 +118,13 @@ pub fn use_live(session_id: String, on_event: impl Fn(LiveEvent) + 'static) -> L
                 return;
             };
             *inner.disposed.borrow_mut() = true;
-            inner.link.socket.try_update_value(|socket| {
-                if let Some(ws) = socket.take() {
-                    // Detach first: the callbacks are dropped below, before the socket is closed.
-                    ws.set_onopen(None);
-                    ws.set_onmessage(None);
-                    ws.set_onclose(None);
-                    let _ = ws.close();
-                }
-            });
+            if let Some(ws) = SOCKETS.with_borrow_mut(|sockets| sockets.remove(&inner.link.key)) {
+                // Detach first: the callbacks are dropped below, before the socket is closed.
+                ws.set_onopen(None);
+                ws.set_onmessage(None);
+                ws.set_onclose(None);
+                let _ = ws.close();
+            }
             // Breaks the cycle between the callbacks and `inner`.
             inner.handlers.borrow_mut().take();
         });
@@ -172,7 +182,7 @@ fn connect(inner: Rc<Inner>) {
         _message: on_message,
         _close: on_close,
     });
-    inner.link.socket.try_set_value(Some(ws));
+    SOCKETS.with_borrow_mut(|sockets| sockets.insert(inner.link.key, ws));
 }
 
 fn retry(inner: Rc<Inner>) {

@@ -6,8 +6,8 @@ use app::backend::auth::web::CandidateUser;
 use app::backend::error::AppError;
 use app::backend::{assistant, sessions};
 use app::session::{
-    AnswerInput, AssistantEvent, IntegrityInput, Message, PromptInput, PromptLine, Scores,
-    SessionSummary, SessionView,
+    AnswerInput, AssistantEvent, ExampleRun, IntegrityInput, Message, PromptInput, PromptLine,
+    RunInput, Scores, SessionSummary, SessionView,
 };
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -33,6 +33,10 @@ pub fn routes() -> Router<AppState> {
             post(integrity_event),
         )
         .route("/candidate/llm-prompt/{session_id}", post(llm_prompt))
+        .route(
+            "/candidate/session/{session_id}/run-examples",
+            post(run_examples),
+        )
         .route("/candidate/session/{session_id}/prompts", get(prompts))
 }
 
@@ -68,6 +72,18 @@ async fn llm_prompt(
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+async fn run_examples(
+    State(state): State<AppState>,
+    CandidateUser(user): CandidateUser,
+    Path(session_id): Path<String>,
+    body: Result<Json<RunInput>, JsonRejection>,
+) -> Result<Json<Vec<ExampleRun>>, AppError> {
+    let Json(input) = body?;
+    Ok(Json(
+        sessions::run_examples(&state, &user.id, &session_id, input).await?,
+    ))
 }
 
 async fn prompts(
