@@ -2,7 +2,9 @@
 
 use crate::error::ApiError;
 use crate::model::Id;
-use crate::session::{ResultDetail, ResultSummary, ResultsPage, ResultsQuery, ScoreDistribution};
+use crate::session::{
+    OverrideInput, ResultDetail, ResultSummary, ResultsPage, ResultsQuery, ScoreDistribution,
+};
 use crate::template::{Template, TemplateInput, TemplateStatus};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -117,6 +119,20 @@ pub async fn list_results(query: ResultsQuery) -> Result<ResultsPage, ApiError> 
 pub async fn load_result(session_id: String) -> Result<ResultDetail, ApiError> {
     let (cx, user) = recruiter().await?;
     crate::backend::results::detail(&cx.state, &user.id, &session_id)
+        .await
+        .map_err(|err| cx.fail(err))
+}
+
+/// Sets (`Some`) or removes (`None`) the recruiter's score for one question of an ended attempt;
+/// answers with the attempt's recomputed result.
+#[server(endpoint = "recruiter/result/override", input = Json)]
+pub async fn override_score(
+    session_id: String,
+    question_id: String,
+    input: Option<OverrideInput>,
+) -> Result<ResultDetail, ApiError> {
+    let (cx, user) = recruiter().await?;
+    crate::backend::results::override_score(&cx.state, &user, &session_id, &question_id, input)
         .await
         .map_err(|err| cx.fail(err))
 }

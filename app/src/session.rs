@@ -132,6 +132,39 @@ pub struct QuestionGrade {
     /// Coding questions: one entry per hidden test, in order.
     #[serde(default)]
     pub tests: Vec<TestOutcome>,
+    /// The recruiter's own score for the question, which counts instead of `score`.
+    #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<ScoreOverride>,
+}
+
+impl QuestionGrade {
+    /// The score that counts: the recruiter's override, or else the graded one.
+    pub fn final_score(&self) -> f64 {
+        self.overridden.as_ref().map_or(self.score, |o| o.score)
+    }
+}
+
+/// Longest note of a score override, in characters.
+pub const MAX_OVERRIDE_NOTE_CHARS: usize = 1_000;
+
+/// A recruiter's score for one question, replacing the graded one in the totals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreOverride {
+    /// 0–100, two decimals.
+    pub score: f64,
+    /// Why (required).
+    pub note: String,
+    /// The recruiter's email.
+    pub by: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// What a recruiter sends to override a question's score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OverrideInput {
+    pub score: f64,
+    pub note: String,
 }
 
 /// The scores of a session and how each question contributed.

@@ -117,3 +117,71 @@ test('a recruiter filters, sorts and opens results, with the score distribution 
   await expect(page.locator('table.tests tbody tr.failed')).toHaveCount(1);
   await expect(page.locator('.choices li.picked')).toContainText('chosen, wrong');
 });
+
+test('a recruiter overrides a question score with a note; the totals follow and the override can be taken back', async ({ page, request }) => {
+  const recruiter = await apiUser(request, 'recruiter', 'overrider');
+  const title = `Override ${Date.now()}`;
+  const created = await request.post('/api/v1/recruiter/test-template', {
+    headers: recruiter.headers,
+    data: {
+      title, time_limit_minutes: 30, default_prompt_budget: 3,
+      weights: { accuracy: 1, speed_efficiency: 0, prompt_wellness: 0 },
+      questions: [
+        { id: 'double', type: 'coding', prompt: 'Write double(n).', function_name: 'double',
+          test_cases: [{ input: [2], expected: 4 }, { input: [-3], expected: -6 }] },
+        { id: 'pick', type: 'multiple_choice', prompt: 'Pick B.', options: ['A', 'B'], correct: [1] },
+      ],
+    },
+  });
+  expect(created.status()).toBe(201);
+  const { id: templateId } = await created.json();
+  const weak = await attempt(request, templateId, 'function double(n) { return n + 2; }', [0]);
+
+  await page.goto('/login?role=recruiter');
+  await hydrated(page);
+  await logIn(page, 'recruiter', recruiter.email);
+  await expect(page).toHaveURL(/\/recruiter$/);
+  await page.goto(`/recruiter/results?template_id=${templateId}`);
+  await page.getByRole('link', { name: weak }).click();
+  await hydrated(page);
+  await expect(page.getByTestId('detail-total')).toHaveText('25.00');
+
+  const pick = page.locator('li.result-question').filter({ hasText: 'Pick B.' });
+  await expect(pick.getByTestId('question-score')).toHaveText('0.00 / 100');
+  await pick.getByText('Override this score').click();
+  // A note of blanks is refused by the server, which says why; nothing changes.
+  await pick.getByLabel('Score (0–100)').fill('100');
+  await pick.getByLabel('Why (kept with the score)').fill('   ');
+  await pick.getByRole('button', { name: 'Save override' }).click();
+  await expect(pick.getByRole('alert')).toContainText('note: say why');
+  await expect(page.getByTestId('detail-total')).toHaveText('25.00');
+
+  // By keyboard: Enter in the score field submits.
+  await pick.getByLabel('Why (kept with the score)').fill('Option A is defensible as worded.');
+  await pick.getByLabel('Score (0–100)').press('Enter');
+  await expect(pick.getByTestId('question-score')).toHaveText('100.00 / 100');
+  await expect(pick.locator('.badge')).toHaveText('overridden');
+  await expect(pick).toContainText('(graded 0.00)');
+  await expect(pick.getByTestId('override-note')).toContainText('Option A is defensible as worded.');
+  await expect(pick.getByTestId('override-note')).toContainText(recruiter.email);
+  await expect(pick.getByRole('alert')).toHaveCount(0);
+  // (50 + 100) / 2, all of the total.
+  await expect(page.getByTestId('detail-total')).toHaveText('75.00');
+  await expect(page.getByTestId('detail-accuracy')).toHaveText('75.00');
+
+  // Stored: a reload and the results table show it.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('detail-total')).toHaveText('75.00');
+  await expect(pick.getByTestId('override-note')).toContainText('Option A is defensible');
+  await page.goto(`/recruiter/results?template_id=${templateId}`);
+  await expect(page.getByTestId('results').locator('tbody tr').first().getByTestId('result-total')).toHaveText('75.00');
+
+  // Taking it back restores the graded score.
+  await page.getByRole('link', { name: weak }).click();
+  await hydrated(page);
+  await pick.getByRole('button', { name: 'Remove override' }).click();
+  await expect(pick.getByTestId('question-score')).toHaveText('0.00 / 100');
+  await expect(pick.getByTestId('override-note')).toHaveCount(0);
+  await expect(page.getByTestId('detail-total')).toHaveText('25.00');
+});

@@ -85,6 +85,8 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// Lines of code an assistant reply may carry before the gatekeeper blocks it.
     pub assistant_max_code_lines: usize,
+    /// Answers graded or run in the sandbox at the same time.
+    pub grading_workers: usize,
     pub site_addr: SocketAddr,
 }
 
@@ -242,6 +244,14 @@ impl Config {
         let assistant_max_code_lines =
             number(&get, "ASSISTANT_MAX_CODE_LINES", 8, 1..=200)? as usize;
 
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let grading_workers = number(
+            &get,
+            "GRADING_WORKERS",
+            u32::try_from(cores.min(64)).unwrap_or(2),
+            1..=64,
+        )? as usize;
+
         let site_addr = get("LEPTOS_SITE_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
             .parse::<SocketAddr>()
@@ -263,6 +273,7 @@ impl Config {
             default_prompt_budget,
             llm,
             assistant_max_code_lines,
+            grading_workers,
             site_addr,
         };
         Ok((config, warnings))

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod judge;
 pub mod live;
 pub mod results;
 pub mod sandbox;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub run_throttle: Arc<auth::throttle::Throttle>,
     /// Who answers candidates' prompts: the configured provider or the offline assistant.
     pub assistant: Arc<assistant::provider::Provider>,
+    /// Where candidates' code runs (grading and example runs).
+    pub sandbox: Arc<sandbox::Pool>,
     /// Who hears what happens in each session (sockets of the chat and the live view).
     pub rooms: Arc<dyn live::Rooms>,
 }
@@ -52,7 +55,9 @@ impl AppState {
         let assistant = Arc::new(assistant::provider::Provider::from_config(
             config.llm.as_ref(),
         ));
+        let sandbox = Arc::new(sandbox::Pool::new(config.grading_workers));
         Ok(AppState {
+            sandbox,
             config: Arc::new(config),
             store,
             leptos_options,

@@ -2,13 +2,15 @@
 
 use super::AppState;
 use super::error::AppError;
+use super::scoring;
 use super::sessions::saved_answer;
-use super::store::{ResultsFilter, SessionRecord, rfc3339};
+use super::store::{ResultsFilter, SessionRecord, UserRecord, rfc3339};
 use super::templates::parse_id;
 use crate::model::Id;
 use crate::session::{
-    MAX_PER_PAGE, MAX_SEARCH_LEN, ResultDetail, ResultQuestion, ResultSummary, ResultsPage,
-    ResultsQuery, ResultsSort, ScoreDistribution,
+    MAX_OVERRIDE_NOTE_CHARS, MAX_PER_PAGE, MAX_SEARCH_LEN, OverrideInput, ResultDetail,
+    ResultQuestion, ResultSummary, ResultsPage, ResultsQuery, ResultsSort, ScoreDistribution,
+    ScoreOverride,
 };
 
 const NOT_FOUND: &str = "Result not found.";
@@ -206,6 +208,70 @@ pub async fn detail(
             .map(super::sessions::integrity_event)
             .collect(),
     })
+}
+
+/// Overrides are read-modify-write of a session's grading: one at a time, so that two of them
+/// (on different questions of one session) cannot lose each other.
+static OVERRIDES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn valid_override(input: OverrideInput, by: &str) -> Result<ScoreOverride, AppError> {
+    if !input.score.is_finite() || !(0.0..=100.0).contains(&input.score) {
+        return Err(AppError::invalid(
+            "score: must be a number from 0 to 100".into(),
+        ));
+    }
+    let note = input.note.trim();
+    if note.is_empty() {
+        return Err(AppError::invalid(
+            "note: say why the score is overridden".into(),
+        ));
+    }
+    if note.chars().count() > MAX_OVERRIDE_NOTE_CHARS {
+        return Err(AppError::invalid(format!(
+            "note: must be at most {MAX_OVERRIDE_NOTE_CHARS} characters"
+        )));
+    }
+    Ok(ScoreOverride {
+        score: scoring::round2(input.score),
+        note: note.to_owned(),
+        by: by.to_owned(),
+        at: rfc3339(chrono::Utc::now()),
+    })
+}
+
+/// Sets the recruiter's own score for one question of an ended attempt at their test (or, with
+/// `None`, removes it) and recomputes the attempt's scores; the grader's score stays beside it.
+pub async fn override_score(
+    state: &AppState,
+    recruiter: &UserRecord,
+    raw_session_id: &str,
+    question_id: &str,
+    input: Option<OverrideInput>,
+) -> Result<ResultDetail, AppError> {
+    let id = parse_id(raw_session_id)?;
+    let overridden = input
+        .map(|input| valid_override(input, &recruiter.email))
+        .transpose()?;
+    let _one_at_a_time = OVERRIDES.lock().await;
+    let record = match state.store.sessions.find(&id).await? {
+        Some(r) if r.recruiter_id == recruiter.id => super::sessions::settle(state, r).await?,
+        _ => return Err(AppError::NotFound(NOT_FOUND.into())),
+    };
+    let Some(grading) = record.grading.clone() else {
+        return Err(AppError::BadRequest(
+            "The attempt is still in progress: scores can be overridden once it has ended.".into(),
+        ));
+    };
+    let mut questions = grading.questions;
+    let grade = questions
+        .iter_mut()
+        .find(|g| g.question_id == question_id)
+        .ok_or_else(|| AppError::NotFound("Question not found in this session.".into()))?;
+    grade.overridden = overridden;
+    let regraded = scoring::grading(&record, questions);
+    state.store.sessions.set_grading(&id, &regraded).await?;
+    tracing::info!(session_id = %id, question_id, total = regraded.scores.total_score, "score overridden");
+    detail(state, &recruiter.id, raw_session_id).await
 }
 
 /// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.

@@ -1,13 +1,16 @@
 //! Runs candidates' JavaScript in an embedded QuickJS, one fresh runtime per test: no file system,
 //! network, process or module loading exists in it (QuickJS without its libc modules and without a
 //! loader), memory and stack are capped, and an interrupt handler stops any test at its time cap.
-//! Blocking: call it from `spawn_blocking`.
+//! Blocking: run it through a [`Pool`].
 
+use super::error::AppError;
 use crate::session::TestOutcome;
 use crate::template::TestCase;
 use rquickjs::function::Rest;
 use rquickjs::{Context, Ctx, Error as JsError, Runtime, Value};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -25,6 +28,39 @@ pub const LIMITS: Limits = Limits {
     per_test: Duration::from_secs(1),
     per_answer: Duration::from_secs(10),
 };
+
+/// Where candidates' code runs: the blocking threads, at most `workers` answers at a time, so
+/// that hostile code can neither stall the async runtime nor take every core from the requests.
+/// Work waiting for a turn queues; its time caps start when it runs.
+pub struct Pool {
+    permits: Arc<Semaphore>,
+}
+
+impl Pool {
+    pub fn new(workers: usize) -> Pool {
+        Pool {
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+        }
+    }
+
+    /// Runs `work` when a worker is free. The worker stays taken until `work` returns, even if
+    /// the caller stops waiting.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| AppError::Internal("the sandbox pool is closed".into()))?;
+        tokio::task::spawn_blocking(move || {
+            let _taken = permit;
+            work()
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("sandbox work failed: {e}")))
+    }
+}
 
 /// Lines of `console.log` output kept per test.
 const MAX_OUTPUT_LINES: usize = 50;
@@ -240,6 +276,41 @@ mod tests {
 
     fn first(code: &str, name: &str, c: TestCase) -> Run {
         run_tests(code, name, &[c], quick()).remove(0)
+    }
+
+    #[tokio::test]
+    async fn the_pool_runs_at_most_its_workers_at_once_and_all_work_finishes() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let pool = Arc::new(Pool::new(2));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs: Vec<_> = (0..8)
+            .map(|i| {
+                let (pool, running, most) = (pool.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    pool.run(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        // Long enough for the others to pile up behind the two workers.
+                        let spin = first(
+                            "function f() { while (true) {} }",
+                            "f",
+                            case(json!([]), json!(1)),
+                        );
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        (i, spin.outcome.passed)
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let mut done = Vec::new();
+        for job in jobs {
+            done.push(job.await.expect("join").expect("ran"));
+        }
+        assert_eq!(done.len(), 8);
+        assert!(done.iter().all(|(_, passed)| !passed));
+        assert_eq!(most.load(Ordering::SeqCst), 2, "two at a time, no more");
     }
 
     #[test]

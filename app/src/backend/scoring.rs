@@ -26,17 +26,32 @@ pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// Grades every question and computes the four scores. Runs JavaScript: call it off the async
-/// runtime (`spawn_blocking`).
+/// Grades every question offline and computes the four scores. Runs JavaScript: call it
+/// through the sandbox pool.
 pub fn grade(session: &SessionRecord) -> Grading {
-    let questions: Vec<QuestionGrade> = session
+    grading(session, grade_questions(session))
+}
+
+/// Every question's grade, offline (theory by its rubric), in the template's order. Runs
+/// JavaScript.
+pub fn grade_questions(session: &SessionRecord) -> Vec<QuestionGrade> {
+    session
         .content
         .questions
         .iter()
         .map(|q| grade_question(q, session.answer(&q.id).map(|a| &a.answer)))
-        .collect();
-    let total = questions.len().max(1) as f64;
-    let accuracy = questions.iter().map(|g| g.score).sum::<f64>() / total;
+        .collect()
+}
+
+/// The four scores from the question grades (a recruiter's override counts instead of the
+/// graded score), with the grades.
+pub fn grading(session: &SessionRecord, questions: Vec<QuestionGrade>) -> Grading {
+    let total = session.content.questions.len().max(1) as f64;
+    let accuracy = questions
+        .iter()
+        .map(QuestionGrade::final_score)
+        .sum::<f64>()
+        / total;
     let answered = session
         .content
         .questions
@@ -96,7 +111,7 @@ pub fn prompt_wellness(used: u32, blocked: u32, budget: u32) -> f64 {
     100.0 * allowed_share * (0.5 + 0.5 * (1.0 - spent))
 }
 
-fn is_blank(answer: &Value) -> bool {
+pub fn is_blank(answer: &Value) -> bool {
     match answer {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),
@@ -111,6 +126,7 @@ fn scored(question_id: &str, score: f64, explanation: String) -> QuestionGrade {
         score: round2(score),
         explanation,
         tests: Vec::new(),
+        overridden: None,
     }
 }
 
@@ -189,7 +205,7 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn theory(id: &str, answer: &str, reference: &str, keywords: &[String]) -> QuestionGrade {
+pub fn theory(id: &str, answer: &str, reference: &str, keywords: &[String]) -> QuestionGrade {
     let answer_words = words(answer);
     let answer_text = format!(" {} ", answer_words.join(" "));
     let covered: Vec<&String> = keywords

@@ -12,7 +12,7 @@ use super::store::{
     now, rfc3339,
 };
 use super::templates::parse_id;
-use super::{sandbox, scoring};
+use super::{judge, sandbox, scoring};
 use crate::live::LiveEvent;
 use crate::model::Id;
 use crate::session::{
@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 const NOT_FOUND: &str = "Session not found.";
 const TEMPLATE_NOT_FOUND: &str = "Test not found.";
+const QUESTION_NOT_FOUND: &str = "Question not found in this session.";
 pub(crate) const ENDED: &str = "This session has ended; nothing more is accepted.";
 
 /// Integrity events accepted per session and minute (a browser reports a handful at most).
@@ -138,9 +139,12 @@ async fn finalize(state: &AppState, record: SessionRecord) -> Result<SessionReco
     };
     if record.grading.is_none() {
         let snapshot = record.clone();
-        let grading: Grading = tokio::task::spawn_blocking(move || scoring::grade(&snapshot))
-            .await
-            .map_err(|e| AppError::Internal(format!("grading failed: {e}")))?;
+        let offline = state
+            .sandbox
+            .run(move || scoring::grade_questions(&snapshot))
+            .await?;
+        let judged = judge::theory(&state.assistant, &record, offline).await;
+        let grading: Grading = scoring::grading(&record, judged);
         state
             .store
             .sessions
@@ -299,11 +303,8 @@ pub async fn submit_answer(
 ) -> Result<Message, AppError> {
     let record = owned(state, candidate, raw_id).await?;
     let question = record
-        .content
-        .questions
-        .iter()
-        .find(|q| q.id == input.question_id)
-        .ok_or_else(|| AppError::NotFound("Question not found in this session.".into()))?;
+        .question(&input.question_id)
+        .ok_or_else(|| AppError::NotFound(QUESTION_NOT_FOUND.into()))?;
     if record.status != SessionStatus::InProgress {
         return Err(AppError::BadRequest(ENDED.into()));
     }
@@ -370,12 +371,10 @@ pub async fn record_event(
         return Err(AppError::BadRequest(ENDED.into()));
     }
     let key = record.id.to_string();
-    let clock = Instant::now();
     state
         .event_throttle
-        .check(&key, clock)
+        .take(&key, Instant::now())
         .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-    state.event_throttle.record_failure(&key, clock);
     if state.store.sessions.count_events(&record.id).await? >= MAX_EVENTS_PER_SESSION {
         return Err(AppError::TooManyRequests {
             retry_after_secs: 60,
@@ -412,11 +411,8 @@ pub async fn run_examples(
     }
     let record = owned(state, candidate, raw_id).await?;
     let question = record
-        .content
-        .questions
-        .iter()
-        .find(|q| q.id == input.question_id)
-        .ok_or_else(|| AppError::NotFound("Question not found in this session.".into()))?;
+        .question(&input.question_id)
+        .ok_or_else(|| AppError::NotFound(QUESTION_NOT_FOUND.into()))?;
     let QuestionKind::Coding {
         function_name,
         examples,
@@ -431,30 +427,29 @@ pub async fn run_examples(
         return Err(AppError::BadRequest(ENDED.into()));
     }
     let key = format!("run:{}", record.id);
-    let clock = Instant::now();
     state
         .run_throttle
-        .check(&key, clock)
+        .take(&key, Instant::now())
         .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-    state.run_throttle.record_failure(&key, clock);
     let (code, function_name, cases) = (input.code, function_name.clone(), examples.clone());
-    let runs = tokio::task::spawn_blocking(move || {
-        let runs = sandbox::run_tests(&code, &function_name, &cases, sandbox::LIMITS);
-        cases
-            .into_iter()
-            .zip(runs)
-            .map(|(case, run)| ExampleRun {
-                input: case.input,
-                expected: case.expected,
-                passed: run.outcome.passed,
-                error: run.outcome.error,
-                millis: run.outcome.millis,
-                output: run.output,
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("running the examples failed: {e}")))?;
+    let runs = state
+        .sandbox
+        .run(move || {
+            let runs = sandbox::run_tests(&code, &function_name, &cases, sandbox::LIMITS);
+            cases
+                .into_iter()
+                .zip(runs)
+                .map(|(case, run)| ExampleRun {
+                    input: case.input,
+                    expected: case.expected,
+                    passed: run.outcome.passed,
+                    error: run.outcome.error,
+                    millis: run.outcome.millis,
+                    output: run.output,
+                })
+                .collect()
+        })
+        .await?;
     Ok(runs)
 }
 

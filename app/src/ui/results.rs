@@ -4,9 +4,10 @@
 use super::account::RequireRole;
 use super::{list_view, load_failed, score_part, score_text, short_time};
 use crate::model::{Role, Speaker};
-use crate::recruiter::{list_results, load_result, my_templates, template_scores};
+use crate::recruiter::{list_results, load_result, my_templates, override_score, template_scores};
 use crate::session::{
-    ResultDetail, ResultQuestion, ResultSummary, ResultsQuery, ResultsSort, ScoreDistribution,
+    MAX_OVERRIDE_NOTE_CHARS, OverrideInput, QuestionGrade, ResultDetail, ResultQuestion,
+    ResultSummary, ResultsQuery, ResultsSort, ScoreDistribution, Scores,
 };
 use crate::template::QuestionKind;
 use leptos::prelude::*;
@@ -358,6 +359,8 @@ fn ResultView(detail: ResultDetail) -> AnyView {
     });
     let weights = detail.weights;
     let ended = s.ended_at.clone().unwrap_or_default();
+    // Overrides change them without reloading the page.
+    let scores = RwSignal::new(s.scores);
     view! {
         <Title text=title.clone() />
         <section class="panel" aria-labelledby="detail-title" data-testid="result-detail">
@@ -370,22 +373,27 @@ fn ResultView(detail: ResultDetail) -> AnyView {
                 <div><dt>"Time used"</dt><dd>{format!("{} of {} min", duration_text(s.duration_seconds), detail.time_limit_minutes)}</dd></div>
                 <div><dt>"AI prompts"</dt><dd>{format!("{} of {} used, {} blocked", s.used_prompts, s.prompt_budget, s.blocked_prompts)}</dd></div>
             </dl>
-            {match s.scores {
-                Some(scores) => view! {
-                    <p class="total">"Total score "<strong data-testid="detail-total">{format!("{:.2}", scores.total_score)}</strong>" / 100"</p>
-                    <dl class="scores">
-                        <div><dt>{format!("Accuracy (weight {})", weights.accuracy)}</dt><dd data-testid="detail-accuracy">{format!("{:.2}", scores.accuracy)}</dd></div>
-                        <div><dt>{format!("Speed (weight {})", weights.speed_efficiency)}</dt><dd>{format!("{:.2}", scores.speed_efficiency)}</dd></div>
-                        <div><dt>{format!("Prompt wellness (weight {})", weights.prompt_wellness)}</dt><dd>{format!("{:.2}", scores.prompt_wellness)}</dd></div>
-                    </dl>
-                }.into_any(),
-                None => view! { <p class="muted">"Not graded yet."</p> }.into_any(),
-            }}
+            <div aria-live="polite">
+                {move || match scores.get() {
+                    Some(scores) => view! {
+                        <p class="total">"Total score "<strong data-testid="detail-total">{format!("{:.2}", scores.total_score)}</strong>" / 100"</p>
+                        <dl class="scores">
+                            <div><dt>{format!("Accuracy (weight {})", weights.accuracy)}</dt><dd data-testid="detail-accuracy">{format!("{:.2}", scores.accuracy)}</dd></div>
+                            <div><dt>{format!("Speed (weight {})", weights.speed_efficiency)}</dt><dd>{format!("{:.2}", scores.speed_efficiency)}</dd></div>
+                            <div><dt>{format!("Prompt wellness (weight {})", weights.prompt_wellness)}</dt><dd>{format!("{:.2}", scores.prompt_wellness)}</dd></div>
+                        </dl>
+                    }.into_any(),
+                    None => view! { <p class="muted">"Not graded yet."</p> }.into_any(),
+                }}
+            </div>
         </section>
         <section class="panel" aria-labelledby="answers-title">
             <h2 id="answers-title">"Answers"</h2>
             <ol class="result-questions">
-                {detail.questions.into_iter().map(|q| view! { <ResultQuestionView q /> }).collect_view()}
+                {detail.questions.into_iter().map(|q| {
+                    let session_id = s.session_id.to_string();
+                    view! { <ResultQuestionView q session_id scores /> }
+                }).collect_view()}
             </ol>
         </section>
         <section class="panel" aria-labelledby="prompts-title">
@@ -464,12 +472,17 @@ fn answer_text(answer: &Value) -> String {
 }
 
 #[component]
-fn ResultQuestionView(q: ResultQuestion) -> AnyView {
+fn ResultQuestionView(
+    q: ResultQuestion,
+    session_id: String,
+    scores: RwSignal<Option<Scores>>,
+) -> AnyView {
     let ResultQuestion {
         question,
         answer,
         grade,
     } = q;
+    let question_id = question.id.clone();
     let answer = answer.map(|a| a.answer);
     let body = match &question.kind {
         QuestionKind::MultipleChoice { options, correct } => {
@@ -525,8 +538,9 @@ fn ResultQuestionView(q: ResultQuestion) -> AnyView {
                 Some(g) => {
                     let tests = g.tests.clone();
                     let cases = hidden.unwrap_or_default();
+                    let grade = RwSignal::new(g);
                     view! {
-                        <p class="grade"><strong>{format!("{:.2} / 100", g.score)}</strong>" — "{g.explanation.clone()}</p>
+                        <GradeLine grade />
                         {(!tests.is_empty()).then(|| view! {
                             <table class="data tests">
                                 <thead><tr><th scope="col">"Test"</th><th scope="col">"Input"</th><th scope="col">"Expected"</th><th scope="col">"Outcome"</th><th scope="col">"Time"</th></tr></thead>
@@ -546,11 +560,129 @@ fn ResultQuestionView(q: ResultQuestion) -> AnyView {
                                 </tbody>
                             </table>
                         })}
+                        <OverrideScore session_id question_id grade scores />
                     }.into_any()
                 }
                 None => view! { <p class="muted">"Not graded."</p> }.into_any(),
             }}
         </li>
+    }
+    .into_any()
+}
+
+/// A question's score and how it came about; an override shows beside the graded score.
+#[component]
+fn GradeLine(grade: RwSignal<QuestionGrade>) -> AnyView {
+    view! {
+        <div aria-live="polite">
+            {move || {
+                let g = grade.get();
+                match g.overridden {
+                    None => view! {
+                        <p class="grade">
+                            <strong data-testid="question-score">{format!("{:.2} / 100", g.score)}</strong>
+                            " — "{g.explanation}
+                        </p>
+                    }.into_any(),
+                    Some(o) => view! {
+                        <p class="grade">
+                            <strong data-testid="question-score">{format!("{:.2} / 100", o.score)}</strong>
+                            <span class="badge">"overridden"</span>
+                            {format!(" (graded {:.2}) — ", g.score)}{g.explanation}
+                        </p>
+                        <p class="override-note" data-testid="override-note">
+                            <strong>"Override: "</strong>{o.note}
+                            <span class="muted">{format!(" — {}, ", o.by)}<time datetime=o.at.clone()>{short_time(&o.at)}</time></span>
+                        </p>
+                    }.into_any(),
+                }
+            }}
+        </div>
+    }
+    .into_any()
+}
+
+/// The recruiter's own score for a question (with a required note), or taking it back. The
+/// totals above follow without a reload.
+#[component]
+fn OverrideScore(
+    session_id: String,
+    question_id: String,
+    grade: RwSignal<QuestionGrade>,
+    scores: RwSignal<Option<Scores>>,
+) -> AnyView {
+    let ids = StoredValue::new((session_id, question_id));
+    let score = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let save = Action::new_local(move |input: &Option<OverrideInput>| {
+        let (session_id, question_id) = ids.get_value();
+        let input = input.clone();
+        async move {
+            let result = override_score(session_id, question_id.clone(), input).await;
+            match result {
+                Ok(detail) => {
+                    if let Some(updated) = detail
+                        .questions
+                        .into_iter()
+                        .find(|q| q.question.id == question_id)
+                        .and_then(|q| q.grade)
+                    {
+                        grade.set(updated);
+                    }
+                    scores.set(detail.summary.scores);
+                    score.set(String::new());
+                    note.set(String::new());
+                    problem.set(None);
+                }
+                Err(err) => problem.set(Some(err.detail)),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match score.get_untracked().trim().parse::<f64>() {
+            Ok(value) if (0.0..=100.0).contains(&value) => {
+                save.dispatch(Some(OverrideInput {
+                    score: value,
+                    note: note.get_untracked(),
+                }));
+            }
+            _ => problem.set(Some("Enter a score from 0 to 100.".into())),
+        }
+    };
+    let field = |suffix: &str| ids.with_value(|(_, q)| format!("override-{q}-{suffix}"));
+    let (score_id, note_id) = (field("score"), field("note"));
+    view! {
+        <div class="override" data-testid="override">
+            {move || grade.with(|g| g.overridden.is_some()).then(|| view! {
+                <button type="button" class="button secondary" disabled=move || save.pending().get()
+                    on:click=move |_| { save.dispatch(None); }>
+                    "Remove override"
+                </button>
+            })}
+            <details>
+                <summary>"Override this score"</summary>
+                <form class="override-form" on:submit=submit>
+                    <label class="field">
+                        <span>"Score (0–100)"</span>
+                        <input id=score_id type="number" min="0" max="100" step="0.01" required
+                            prop:value=move || score.get()
+                            on:input=move |ev| score.set(event_target_value(&ev)) />
+                    </label>
+                    <label class="field">
+                        <span>"Why (kept with the score)"</span>
+                        <textarea id=note_id rows="2" maxlength=MAX_OVERRIDE_NOTE_CHARS.to_string() required
+                            prop:value=move || note.get()
+                            on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                    </label>
+                    <button type="submit" class="button" disabled=move || save.pending().get()>
+                        {move || if save.pending().get() { "Saving…" } else { "Save override" }}
+                    </button>
+                </form>
+            </details>
+            {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
+        </div>
     }
     .into_any()
 }

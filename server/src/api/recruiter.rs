@@ -6,7 +6,9 @@ use app::backend::auth::web::RecruiterUser;
 use app::backend::error::AppError;
 use app::backend::results;
 use app::backend::templates::{self, parse_id};
-use app::session::{ResultDetail, ResultSummary, ResultsPage, ResultsQuery, ScoreDistribution};
+use app::session::{
+    OverrideInput, ResultDetail, ResultSummary, ResultsPage, ResultsQuery, ScoreDistribution,
+};
 use app::template::{Template, TemplateInput};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -33,6 +35,10 @@ pub fn routes() -> Router<AppState> {
         .route("/recruiter/results", get(results))
         .route("/recruiter/results.csv", get(results_csv))
         .route("/recruiter/result/{session_id}", get(result))
+        .route(
+            "/recruiter/result/{session_id}/question/{question_id}/override",
+            axum::routing::put(set_override).delete(clear_override),
+        )
         .route("/recruiter/sessions/in-progress", get(in_progress))
 }
 
@@ -92,6 +98,29 @@ async fn result(
     Path(session_id): Path<String>,
 ) -> Result<Json<ResultDetail>, AppError> {
     Ok(Json(results::detail(&state, &user.id, &session_id).await?))
+}
+
+/// Body `{score, note}`: the recruiter's score for the question counts instead of the grader's.
+async fn set_override(
+    State(state): State<AppState>,
+    RecruiterUser(user): RecruiterUser,
+    Path((session_id, question_id)): Path<(String, String)>,
+    body: Result<Json<OverrideInput>, JsonRejection>,
+) -> Result<Json<ResultDetail>, AppError> {
+    let Json(input) = body?;
+    Ok(Json(
+        results::override_score(&state, &user, &session_id, &question_id, Some(input)).await?,
+    ))
+}
+
+async fn clear_override(
+    State(state): State<AppState>,
+    RecruiterUser(user): RecruiterUser,
+    Path((session_id, question_id)): Path<(String, String)>,
+) -> Result<Json<ResultDetail>, AppError> {
+    Ok(Json(
+        results::override_score(&state, &user, &session_id, &question_id, None).await?,
+    ))
 }
 
 async fn score_distribution(

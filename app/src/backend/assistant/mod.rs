@@ -96,16 +96,9 @@ async fn begin(
     }
     let question = match input.question_id.as_deref().filter(|q| !q.is_empty()) {
         None => None,
-        Some(id) => Some(
-            session
-                .content
-                .questions
-                .iter()
-                .find(|q| q.id == id)
-                .ok_or_else(|| {
-                    AppError::invalid(format!("question_id: no question `{id}` in this test"))
-                })?,
-        ),
+        Some(id) => Some(session.question(id).ok_or_else(|| {
+            AppError::invalid(format!("question_id: no question `{id}` in this test"))
+        })?),
     };
     let spent = match state.store.sessions.spend_prompt(&session.id).await? {
         SpendOutcome::Spent(record) => record,

@@ -55,7 +55,28 @@ impl Throttle {
 
     /// `Err(seconds)` while `key` is locked out: how long until it may try again.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), u64> {
-        let entries = self.entries();
+        self.check_in(&self.entries(), key, now)
+    }
+
+    pub fn record_failure(&self, key: &str, now: Instant) {
+        self.record_in(&mut self.entries(), key, now);
+    }
+
+    /// Counts one use of `key` unless it is locked out (then `Err(seconds)`), atomically: for
+    /// rate limits, where every attempt counts.
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let mut entries = self.entries();
+        self.check_in(&entries, key, now)?;
+        self.record_in(&mut entries, key, now);
+        Ok(())
+    }
+
+    fn check_in(
+        &self,
+        entries: &HashMap<String, Entry>,
+        key: &str,
+        now: Instant,
+    ) -> Result<(), u64> {
         match entries.get(key) {
             Some(entry) if entry.failures >= self.policy.max_failures => {
                 let elapsed = now.saturating_duration_since(entry.since);
@@ -68,8 +89,7 @@ impl Throttle {
         }
     }
 
-    pub fn record_failure(&self, key: &str, now: Instant) {
-        let mut entries = self.entries();
+    fn record_in(&self, entries: &mut HashMap<String, Entry>, key: &str, now: Instant) {
         if let Some(entry) = entries.get_mut(key) {
             if now.saturating_duration_since(entry.since) >= self.policy.window {
                 *entry = Entry {
@@ -135,6 +155,18 @@ mod tests {
         window: Duration::from_secs(60),
         capacity: 4,
     };
+
+    #[test]
+    fn take_counts_each_use_and_refuses_past_the_limit_without_counting() {
+        let throttle = Throttle::new(POLICY);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(throttle.take("a", t0), Ok(()));
+        }
+        assert_eq!(throttle.take("a", t0 + Duration::from_secs(20)), Err(40));
+        assert_eq!(throttle.take("a", t0 + Duration::from_secs(60)), Ok(()));
+        assert_eq!(throttle.take("a", t0 + Duration::from_secs(60)), Ok(()));
+    }
 
     #[test]
     fn locks_after_max_failures_until_the_window_ends() {

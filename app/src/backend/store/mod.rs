@@ -117,6 +117,10 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
+    pub fn question(&self, question_id: &str) -> Option<&crate::template::Question> {
+        self.content.questions.iter().find(|q| q.id == question_id)
+    }
+
     pub fn answer(&self, question_id: &str) -> Option<&AnswerRecord> {
         self.answers.iter().find(|a| a.question_id == question_id)
     }

@@ -1255,6 +1255,12 @@ mod tests {
                     error: Some("expected 3, got 2".into()),
                     millis: 3,
                 }],
+                overridden: Some(crate::session::ScoreOverride {
+                    score: 80.0,
+                    note: "Right idea, typo in the loop bound".into(),
+                    by: "boss@example.com".into(),
+                    at: "2026-11-26T10:00:00Z".into(),
+                }),
             }],
         });
         assert_eq!(
