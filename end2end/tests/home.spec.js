@@ -55,3 +55,31 @@ test('health and readiness endpoints answer', async ({ request }) => {
   expect(await ready.json()).toEqual({ status: 'ready', store: 'sqlite' });
   expect(ready.headers()['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
 });
+
+test('pages hydrate under the strict Content-Security-Policy, which blocks injected scripts', async ({ page }) => {
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  const { newUser } = require('./support');
+  await page.goto('/');
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+  expect(await page.evaluate(() => window.__violations)).toEqual([]);
+
+  // An inline script slipped into the page (what an XSS would do) does not run.
+  const ran = await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__injected = true;';
+    document.body.append(script);
+    return window.__injected === true;
+  });
+  expect(ran).toBe(false);
+  expect((await page.evaluate(() => window.__violations)).join()).toContain('script-src');
+
+  // A signed-in page with streamed data hydrates without a violation.
+  await newUser(page, 'candidate');
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  expect(await page.evaluate(() => window.__violations)).toEqual([]);
+});

@@ -5,14 +5,16 @@ pub mod api;
 pub mod health;
 pub mod telemetry;
 
-use app::backend::AppState;
 use app::backend::auth::web::same_origin_guard;
+use app::backend::{AppState, security};
 use app::ui::{App, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, StatusCode};
-use axum::middleware;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::get;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use std::net::SocketAddr;
@@ -58,6 +60,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors(&state))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -81,6 +87,44 @@ pub fn router(state: AppState) -> Router {
 /// back until it had enough bytes, and the stream would stop being one.
 fn streams_stay_uncompressed() -> impl Predicate {
     DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"))
+}
+
+/// Headers every response carries: no MIME sniffing, no framing, a referrer only to our own
+/// origin, a policy that allows nothing where a page has not set its own, and HSTS when the
+/// app is reached over https (`FRONTEND_URL` is https, or a proxy says so).
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    use axum::http::{HeaderValue, header};
+    let forwarded_https = request
+        .headers()
+        .get("x-forwarded-proto")
+        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+    let https = forwarded_https
+        || state
+            .config
+            .frontend_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(security::DEFAULT_POLICY));
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// Cross-origin access for the web UI's origin when it is served elsewhere (`FRONTEND_URL`),

@@ -138,3 +138,73 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
         assert_eq!(response.headers()["content-encoding"], encoding);
     }
 }
+
+/// Every `nonce="…"` attribute in the page.
+fn nonces(html: &str) -> Vec<&str> {
+    html.split("nonce=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_policy_and_every_response_the_protective_headers() {
+    let app = spawn_app().await;
+    let first = app.get("/").await;
+    let policy = first.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for header in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        assert_eq!(first.headers()[header.0], header.1, "{}", header.0);
+    }
+    assert!(
+        first.headers().get("strict-transport-security").is_none(),
+        "no HSTS over plain http"
+    );
+    let html = first.text().await.unwrap();
+    let found = nonces(&html);
+    assert!(!found.is_empty(), "the inline hydration script has a nonce");
+    let nonce = found[0];
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(found.iter().all(|n| *n == nonce), "{found:?}");
+    assert!(
+        policy.contains(&format!(
+            "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval';"
+        )),
+        "{policy}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("'unsafe-eval'") && !policy.contains("'unsafe-inline'"));
+    // A new nonce for every response.
+    let again = app.get("/").await.text().await.unwrap();
+    assert_ne!(nonces(&again)[0], nonce);
+
+    // Not a page: nothing may run or frame it.
+    for path in ["/api/v1/auth/me", "/healthz", "/api/v1/no-such-route"] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'",
+            "{path}"
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
+
+    // Behind an https proxy, HSTS.
+    let proxied = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        proxied.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}

@@ -12,6 +12,7 @@ pub mod live;
 pub mod results;
 pub mod sandbox;
 pub mod scoring;
+pub mod security;
 pub mod sessions;
 pub mod store;
 pub mod templates;

@@ -33,6 +33,8 @@ use watch::LivePage;
 
 /// The HTML document around the application (server-rendered once per request).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::backend::security::send_page_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
