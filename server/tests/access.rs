@@ -467,3 +467,110 @@ async fn every_route_and_socket_answers_each_caller_exactly_as_the_table_says() 
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// One page of the web UI: its declared route, the address with ids filled in, and the status
+/// each caller gets (same order as the API rows).
+struct PageRow {
+    declared: &'static str,
+    path: fn(&World) -> String,
+    expect: [u16; 5],
+}
+
+fn pages() -> Vec<PageRow> {
+    vec![
+        PageRow {
+            declared: "/",
+            path: |_| "/".into(),
+            expect: [200, 200, 200, 200, 200],
+        },
+        PageRow {
+            declared: "/login",
+            path: |_| "/login".into(),
+            expect: [200, 200, 200, 200, 200],
+        },
+        PageRow {
+            declared: "/signup",
+            path: |_| "/signup".into(),
+            expect: [200, 200, 200, 200, 200],
+        },
+        PageRow {
+            declared: "/candidate",
+            path: |_| "/candidate".into(),
+            expect: [302, 200, 200, 403, 403],
+        },
+        PageRow {
+            declared: "/candidate/session/{id}",
+            path: |w| format!("/candidate/session/{}", w.session),
+            expect: [302, 200, 404, 403, 403],
+        },
+        PageRow {
+            declared: "/recruiter",
+            path: |_| "/recruiter".into(),
+            expect: [302, 403, 403, 200, 200],
+        },
+        PageRow {
+            declared: "/recruiter/templates/{id}",
+            path: |w| format!("/recruiter/templates/{}", w.template),
+            expect: [302, 403, 403, 200, 404],
+        },
+        PageRow {
+            declared: "/recruiter/results",
+            path: |_| "/recruiter/results".into(),
+            expect: [302, 403, 403, 200, 200],
+        },
+        PageRow {
+            declared: "/recruiter/results/{id}",
+            path: |w| format!("/recruiter/results/{}", w.ended),
+            expect: [302, 403, 403, 200, 404],
+        },
+        PageRow {
+            declared: "/recruiter/live/{id}",
+            path: |w| format!("/recruiter/live/{}", w.session),
+            expect: [302, 403, 403, 200, 404],
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_page_answers_each_caller_exactly_as_the_table_says() {
+    let table = pages();
+    let listed: BTreeSet<String> = table.iter().map(|p| p.declared.to_owned()).collect();
+    let declared: BTreeSet<String> = leptos_axum::generate_route_list(app::ui::App)
+        .iter()
+        .map(|route| route.path().to_owned())
+        .collect();
+    assert_eq!(listed, declared, "every page has exactly one row here");
+
+    let world = world().await;
+    // As a browser: asks for HTML, sends the session cookie, does not follow redirects.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut wrong = Vec::new();
+    for page in &table {
+        for caller in CALLERS {
+            let path = (page.path)(&world);
+            let mut request = browser
+                .get(world.app.url(&path))
+                .header("accept", "text/html");
+            if let Some(token) = &world.tokens[index(caller)] {
+                request = request.header("cookie", format!("assess_session={token}"));
+            }
+            let response = request.send().await.expect("request");
+            let got = response.status().as_u16();
+            let want = page.expect[index(caller)];
+            if got != want {
+                wrong.push(format!("{path} as {caller:?}: {got}, expected {want}"));
+            }
+            if got == 302 {
+                let location = response.headers()["location"].to_str().unwrap_or_default();
+                assert!(
+                    location.starts_with("/login?role=") && location.contains("next="),
+                    "{path}: {location}"
+                );
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
