@@ -208,3 +208,50 @@ async fn pages_carry_a_nonce_policy_and_every_response_the_protective_headers() 
         "max-age=31536000; includeSubDomains"
     );
 }
+
+#[tokio::test]
+async fn with_the_store_locked_away_writes_are_503_with_a_detail_and_recover_without_a_restart() {
+    use deadpool_sqlite::rusqlite::Connection;
+    let app = common::spawn_app().await;
+    let register = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/v1/auth/candidate/register",
+                &json!({ "email": email, "password": common::PASSWORD }),
+            )
+            .await
+        }
+    };
+    assert_eq!(register("first@example.com").await.status(), 201);
+
+    // Another process holds the database's write lock (as a stuck maintenance job would):
+    // every write of the server waits out its busy time-out, then gives up.
+    let intruder = Connection::open(app.data_dir().join("assess.db")).expect("open");
+    intruder.execute_batch("BEGIN EXCLUSIVE;").expect("lock");
+    let refused = register("second@example.com").await;
+    assert_eq!(refused.status(), 503);
+    let problem: Value = refused.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("temporarily unavailable"),
+        "{problem}"
+    );
+    // Meanwhile the process is up and reads are served.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let token = app.token("candidate", "first@example.com").await;
+    assert_eq!(
+        app.get_with_token("/api/v1/auth/me", &token).await.status(),
+        200
+    );
+
+    intruder.execute_batch("ROLLBACK;").expect("unlock");
+    drop(intruder);
+    assert_eq!(
+        register("second@example.com").await.status(),
+        201,
+        "recovered without a restart, and the refused attempt left nothing behind"
+    );
+}

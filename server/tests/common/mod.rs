@@ -16,6 +16,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Where this app's SQLite store lives.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

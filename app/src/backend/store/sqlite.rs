@@ -1030,7 +1030,8 @@ impl Health for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         self.run(|conn| {
             Ok(conn
-                .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                // Reads the database file itself (a constant would not notice it is locked).
+                .query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))
                 .map(|_| ())?)
         })
         .await
