@@ -27,9 +27,9 @@ async function attempt(request, templateId, code, choice) {
   return candidate.email;
 }
 
-test('a recruiter filters, sorts and opens results, with the score distribution of the test', async ({ page, request }) => {
-  const recruiter = await apiUser(request, 'recruiter', 'reviewer');
-  const title = `Results ${Date.now()}`;
+// A published two-question test (double(n) with two hidden tests; pick B) scored on accuracy
+// alone, so the total is the accuracy; its id.
+async function publishScoredTest(request, recruiter, title) {
   const created = await request.post('/api/v1/recruiter/test-template', {
     headers: recruiter.headers,
     data: {
@@ -43,7 +43,13 @@ test('a recruiter filters, sorts and opens results, with the score distribution 
     },
   });
   expect(created.status()).toBe(201);
-  const { id: templateId } = await created.json();
+  return (await created.json()).id;
+}
+
+test('a recruiter filters, sorts and opens results, with the score distribution of the test', async ({ page, request }) => {
+  const recruiter = await apiUser(request, 'recruiter', 'reviewer');
+  const title = `Results ${Date.now()}`;
+  const templateId = await publishScoredTest(request, recruiter, title);
   const strong = await attempt(request, templateId, 'function double(n) { return n * 2; }', [1]);
   const weak = await attempt(request, templateId, 'function double(n) { return n + 2; }', [0]);
 
@@ -121,20 +127,7 @@ test('a recruiter filters, sorts and opens results, with the score distribution 
 test('a recruiter overrides a question score with a note; the totals follow and the override can be taken back', async ({ page, request }) => {
   const recruiter = await apiUser(request, 'recruiter', 'overrider');
   const title = `Override ${Date.now()}`;
-  const created = await request.post('/api/v1/recruiter/test-template', {
-    headers: recruiter.headers,
-    data: {
-      title, time_limit_minutes: 30, default_prompt_budget: 3,
-      weights: { accuracy: 1, speed_efficiency: 0, prompt_wellness: 0 },
-      questions: [
-        { id: 'double', type: 'coding', prompt: 'Write double(n).', function_name: 'double',
-          test_cases: [{ input: [2], expected: 4 }, { input: [-3], expected: -6 }] },
-        { id: 'pick', type: 'multiple_choice', prompt: 'Pick B.', options: ['A', 'B'], correct: [1] },
-      ],
-    },
-  });
-  expect(created.status()).toBe(201);
-  const { id: templateId } = await created.json();
+  const templateId = await publishScoredTest(request, recruiter, title);
   const weak = await attempt(request, templateId, 'function double(n) { return n + 2; }', [0]);
 
   await page.goto('/login?role=recruiter');

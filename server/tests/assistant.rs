@@ -11,7 +11,7 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use common::{TestApp, spawn_app, spawn_app_configured};
+use common::{TestApp, question_grade, spawn_app, spawn_app_configured};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -150,10 +150,7 @@ struct Taker {
 
 /// A candidate in a fresh session of a one-question coding test with `budget` prompts.
 async fn taker(app: TestApp, budget: u32) -> Taker {
-    app.register("recruiter", "boss@example.com").await;
-    let recruiter = app.token("recruiter", "boss@example.com").await;
-    app.register("candidate", "cand@example.com").await;
-    let candidate = app.token("candidate", "cand@example.com").await;
+    let (recruiter, candidate) = app.recruiter_and_candidate().await;
     let test = json!({
         "title": "Add", "default_prompt_budget": budget,
         "questions": [{ "id": "add", "type": "coding", "prompt": "Write add(a, b) returning the sum of two numbers.",
@@ -734,46 +731,12 @@ async fn judged(
 ) -> Value {
     let session = app.start(candidate, template).await;
     for (question, text) in answers {
-        let saved = app
-            .send(
-                Method::POST,
-                &format!("/api/v1/candidate/session/submit-answer/{session}"),
-                Some(candidate),
-                Some(&json!({ "question_id": question, "answer": text })),
-            )
-            .await;
+        let saved = app.answer(candidate, &session, question, json!(text)).await;
         assert_eq!(saved.status(), 200);
     }
     fake.set(behaviour);
-    let ended = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/candidate/session/end/{session}"),
-            Some(candidate),
-            None,
-        )
-        .await;
-    assert_eq!(ended.status(), 200);
-    app.send(
-        Method::GET,
-        &format!("/api/v1/recruiter/result/{session}"),
-        Some(recruiter),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .expect("json")
-}
-
-fn grade<'a>(result: &'a Value, question: &str) -> &'a Value {
-    result["questions"]
-        .as_array()
-        .expect("questions")
-        .iter()
-        .find(|q| q["question"]["id"] == question)
-        .map(|q| &q["grade"])
-        .expect("question")
+    assert_eq!(app.end(candidate, &session).await.status(), 200);
+    app.result(recruiter, &session).await
 }
 
 #[tokio::test]
@@ -788,10 +751,7 @@ async fn the_model_judges_theory_answers_and_any_failure_falls_back_to_the_offli
         |_| {},
     )
     .await;
-    app.register("recruiter", "boss@example.com").await;
-    let recruiter = app.token("recruiter", "boss@example.com").await;
-    app.register("candidate", "cand@example.com").await;
-    let candidate = app.token("candidate", "cand@example.com").await;
+    let (recruiter, candidate) = app.recruiter_and_candidate().await;
     let template = app
         .publish(
             &recruiter,
@@ -823,7 +783,7 @@ async fn the_model_judges_theory_answers_and_any_failure_falls_back_to_the_offli
         ),
     )
     .await;
-    let closure = grade(&result, "closure");
+    let closure = question_grade(&result, "closure");
     assert_eq!(closure["score"], 83.5, "{closure}");
     let explanation = closure["explanation"].as_str().unwrap_or_default();
     assert!(
@@ -835,7 +795,7 @@ async fn the_model_judges_theory_answers_and_any_failure_falls_back_to_the_offli
         "{explanation}"
     );
     assert_eq!(
-        grade(&result, "hoisting")["score"],
+        question_grade(&result, "hoisting")["score"],
         0.0,
         "unanswered: not sent to the judge"
     );
@@ -884,7 +844,7 @@ async fn the_model_judges_theory_answers_and_any_failure_falls_back_to_the_offli
         (Behaviour::Hang, "did not answer"),
     ] {
         let result = judged(&fake, &app, who, &[("closure", answer)], behaviour).await;
-        let closure = grade(&result, "closure");
+        let closure = question_grade(&result, "closure");
         assert_eq!(closure["score"], offline_score, "{why}: {closure}");
         let explanation = closure["explanation"].as_str().unwrap_or_default();
         assert!(

@@ -27,10 +27,7 @@ struct Room {
 /// A recruiter's test and a candidate's session of it.
 async fn room() -> Room {
     let app = spawn_app().await;
-    app.register("recruiter", "boss@example.com").await;
-    let recruiter = app.token("recruiter", "boss@example.com").await;
-    app.register("candidate", "cand@example.com").await;
-    let candidate = app.token("candidate", "cand@example.com").await;
+    let (recruiter, candidate) = app.recruiter_and_candidate().await;
     let template = app
         .publish(
             &recruiter,

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, spawn_app, spawn_app_configured};
+use common::{TestApp, question_grade, spawn_app, spawn_app_configured};
 use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -12,48 +12,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 async fn answer(app: &TestApp, token: &str, session: &str, question: &str, answer: Value) {
-    let saved = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/candidate/session/submit-answer/{session}"),
-            Some(token),
-            Some(&json!({ "question_id": question, "answer": answer })),
-        )
-        .await;
+    let saved = app.answer(token, session, question, answer).await;
     assert_eq!(saved.status(), 200, "{question}");
-}
-
-async fn end(app: &TestApp, token: &str, session: &str) -> reqwest::Response {
-    app.send(
-        Method::POST,
-        &format!("/api/v1/candidate/session/end/{session}"),
-        Some(token),
-        None,
-    )
-    .await
-}
-
-async fn detail(app: &TestApp, token: &str, session: &str) -> Value {
-    let response = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/recruiter/result/{session}"),
-            Some(token),
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.expect("json")
 }
 
 #[tokio::test]
 async fn twenty_infinite_loops_graded_at_once_are_all_stopped_and_the_server_keeps_answering() {
     // Two workers, as on the 2-core machines this runs on, whatever the host has.
     let app = spawn_app_configured(&[("GRADING_WORKERS", "2")], |_| {}).await;
-    app.register("recruiter", "boss@example.com").await;
-    let recruiter = app.token("recruiter", "boss@example.com").await;
-    app.register("candidate", "cand@example.com").await;
-    let candidate = app.token("candidate", "cand@example.com").await;
+    let (recruiter, candidate) = app.recruiter_and_candidate().await;
     let mut sessions = Vec::new();
     for i in 0..20 {
         let test = json!({
@@ -87,7 +54,7 @@ async fn twenty_infinite_loops_graded_at_once_are_all_stopped_and_the_server_kee
             join_all(sessions.iter().map(|session| {
                 let (app, candidate, ended) = (&app, &candidate, &ended);
                 async move {
-                    let response = end(app, candidate, session).await;
+                    let response = app.end(candidate, session).await;
                     ended.fetch_add(1, Ordering::SeqCst);
                     response
                 }
@@ -115,7 +82,7 @@ async fn twenty_infinite_loops_graded_at_once_are_all_stopped_and_the_server_kee
         assert_eq!(scores["accuracy"], 0.0, "{scores}");
     }
     for session in &sessions {
-        let result = detail(&app, &recruiter, session).await;
+        let result = app.result(&recruiter, session).await;
         let test = &result["questions"][0]["grade"]["tests"][0];
         assert_eq!(test["passed"], false, "{result}");
         assert!(
@@ -146,16 +113,6 @@ fn mixed_test() -> Value {
     })
 }
 
-fn grade_of<'a>(result: &'a Value, question: &str) -> &'a Value {
-    result["questions"]
-        .as_array()
-        .expect("questions")
-        .iter()
-        .find(|q| q["question"]["id"] == question)
-        .map(|q| &q["grade"])
-        .expect("question")
-}
-
 fn number(value: &Value) -> f64 {
     value.as_f64().expect("number")
 }
@@ -163,10 +120,7 @@ fn number(value: &Value) -> f64 {
 #[tokio::test]
 async fn a_recruiter_overrides_a_score_with_a_note_and_the_totals_follow() {
     let app = spawn_app().await;
-    app.register("recruiter", "boss@example.com").await;
-    let recruiter = app.token("recruiter", "boss@example.com").await;
-    app.register("candidate", "cand@example.com").await;
-    let candidate = app.token("candidate", "cand@example.com").await;
+    let (recruiter, candidate) = app.recruiter_and_candidate().await;
     let template = app.publish(&recruiter, &mixed_test()).await;
     let session = app.start(&candidate, &template).await;
     for (question, value) in [
@@ -194,10 +148,10 @@ async fn a_recruiter_overrides_a_score_with_a_note_and_the_totals_follow() {
     )
     .await;
     assert_eq!(early.status(), 400);
-    assert_eq!(end(&app, &candidate, &session).await.status(), 200);
+    assert_eq!(app.end(&candidate, &session).await.status(), 200);
 
-    let before = detail(&app, &recruiter, &session).await;
-    assert_eq!(grade_of(&before, "many")["score"], 0.0);
+    let before = app.result(&recruiter, &session).await;
+    assert_eq!(question_grade(&before, "many")["score"], 0.0);
     let accuracy = number(&before["scores"]["accuracy"]);
     let (speed, wellness) = (
         number(&before["scores"]["speed_efficiency"]),
@@ -212,7 +166,7 @@ async fn a_recruiter_overrides_a_score_with_a_note_and_the_totals_follow() {
     .await;
     assert_eq!(saved.status(), 200);
     let after: Value = saved.json().await.expect("json");
-    let many = grade_of(&after, "many");
+    let many = question_grade(&after, "many");
     assert_eq!(many["score"], 0.0, "the grader's score is kept beside it");
     assert_eq!(many["override"]["score"], 100.0);
     assert_eq!(
@@ -229,7 +183,7 @@ async fn a_recruiter_overrides_a_score_with_a_note_and_the_totals_follow() {
     assert!((number(&after["scores"]["total_score"]) - expected_total).abs() <= 0.01);
     assert_eq!(after["scores"]["speed_efficiency"], speed);
     // Stored: the detail, the results list and the candidate's own view all agree.
-    assert_eq!(detail(&app, &recruiter, &session).await, after);
+    assert_eq!(app.result(&recruiter, &session).await, after);
     let listed: Value = app
         .send(
             Method::GET,
@@ -257,10 +211,10 @@ async fn a_recruiter_overrides_a_score_with_a_note_and_the_totals_follow() {
         ),
     );
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
-    let both = detail(&app, &recruiter, &session).await;
+    let both = app.result(&recruiter, &session).await;
     for (question, score) in [("add", 75.0), ("why", 90.0), ("many", 100.0)] {
         assert_eq!(
-            grade_of(&both, question)["override"]["score"],
+            question_grade(&both, question)["override"]["score"],
             score,
             "{question}"
         );
@@ -312,7 +266,7 @@ async fn a_recruiter_overrides_a_score_with_a_note_and_the_totals_follow() {
             .status(),
         401
     );
-    assert_eq!(detail(&app, &recruiter, &session).await, both);
+    assert_eq!(app.result(&recruiter, &session).await, both);
 
     // Taking the overrides back restores the graded scores exactly.
     for question in ["add", "why", "many"] {
@@ -321,6 +275,6 @@ async fn a_recruiter_overrides_a_score_with_a_note_and_the_totals_follow() {
             .await;
         assert_eq!(removed.status(), 200);
     }
-    let restored = detail(&app, &recruiter, &session).await;
+    let restored = app.result(&recruiter, &session).await;
     assert_eq!(restored, before);
 }

@@ -16,10 +16,7 @@ fn nested(depth: usize) -> String {
 #[tokio::test]
 async fn deep_nesting_operator_objects_and_huge_bodies_are_refused_cleanly() {
     let app = spawn_app().await;
-    app.register("recruiter", "boss@example.com").await;
-    let recruiter = app.token("recruiter", "boss@example.com").await;
-    app.register("candidate", "cand@example.com").await;
-    let candidate = app.token("candidate", "cand@example.com").await;
+    let (recruiter, candidate) = app.recruiter_and_candidate().await;
     let template = app
         .publish(
             &recruiter,

@@ -80,10 +80,7 @@ async fn tokens_passwords_and_keys_never_appear_in_the_logs() {
         |_| {},
     )
     .await;
-    app.register("recruiter", "boss@example.com").await;
-    let recruiter = app.token("recruiter", "boss@example.com").await;
-    app.register("candidate", "cand@example.com").await;
-    let candidate = app.token("candidate", "cand@example.com").await;
+    let (recruiter, candidate) = app.recruiter_and_candidate().await;
     let wrong = app
         .post_form(
             "/api/v1/auth/candidate/login",
@@ -139,15 +136,7 @@ async fn tokens_passwords_and_keys_never_appear_in_the_logs() {
         .send(Method::GET, "/api/v1/auth/me", Some(&tampered), None)
         .await;
     assert_eq!(refused.status(), 401);
-    let ended = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/candidate/session/end/{session}"),
-            Some(&candidate),
-            None,
-        )
-        .await;
-    assert_eq!(ended.status(), 200);
+    assert_eq!(app.end(&candidate, &session).await.status(), 200);
     drop(socket);
 
     let logs = captured.text();

@@ -186,4 +186,67 @@ impl TestApp {
         let session: serde_json::Value = started.json().await.expect("json");
         session["session_id"].as_str().expect("id").to_owned()
     }
+
+    /// Registers and logs in the usual pair, `boss@example.com` (recruiter) and
+    /// `cand@example.com` (candidate); their tokens, recruiter first.
+    pub async fn recruiter_and_candidate(&self) -> (String, String) {
+        self.register("recruiter", "boss@example.com").await;
+        let recruiter = self.token("recruiter", "boss@example.com").await;
+        self.register("candidate", "cand@example.com").await;
+        let candidate = self.token("candidate", "cand@example.com").await;
+        (recruiter, candidate)
+    }
+
+    /// Saves `answer` to `question` of the session as the candidate.
+    pub async fn answer(
+        &self,
+        candidate: &str,
+        session: &str,
+        question: &str,
+        answer: serde_json::Value,
+    ) -> reqwest::Response {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/api/v1/candidate/session/submit-answer/{session}"),
+            Some(candidate),
+            Some(&serde_json::json!({ "question_id": question, "answer": answer })),
+        )
+        .await
+    }
+
+    /// Ends the session as the candidate.
+    pub async fn end(&self, candidate: &str, session: &str) -> reqwest::Response {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/api/v1/candidate/session/end/{session}"),
+            Some(candidate),
+            None,
+        )
+        .await
+    }
+
+    /// The recruiter's view of the session's result (which must be found).
+    pub async fn result(&self, recruiter: &str, session: &str) -> serde_json::Value {
+        let response = self
+            .send(
+                reqwest::Method::GET,
+                &format!("/api/v1/recruiter/result/{session}"),
+                Some(recruiter),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("json")
+    }
+}
+
+/// The grade of `question` in a recruiter's result.
+pub fn question_grade<'a>(result: &'a serde_json::Value, question: &str) -> &'a serde_json::Value {
+    result["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .find(|q| q["question"]["id"] == question)
+        .map(|q| &q["grade"])
+        .expect("question")
 }
