@@ -210,7 +210,7 @@ async fn pages_carry_a_nonce_policy_and_every_response_the_protective_headers() 
 }
 
 #[tokio::test]
-async fn with_the_store_locked_away_writes_are_503_with_a_detail_and_recover_without_a_restart() {
+async fn with_the_store_locked_away_readiness_and_writes_are_503_and_recover_without_a_restart() {
     use deadpool_sqlite::rusqlite::Connection;
     let app = common::spawn_app().await;
     let register = |email: &'static str| {
@@ -229,6 +229,13 @@ async fn with_the_store_locked_away_writes_are_503_with_a_detail_and_recover_wit
     // every write of the server waits out its busy time-out, then gives up.
     let intruder = Connection::open(app.data_dir().join("assess.db")).expect("open");
     intruder.execute_batch("BEGIN EXCLUSIVE;").expect("lock");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
     let refused = register("second@example.com").await;
     assert_eq!(refused.status(), 503);
     let problem: Value = refused.json().await.unwrap();
@@ -249,6 +256,7 @@ async fn with_the_store_locked_away_writes_are_503_with_a_detail_and_recover_wit
 
     intruder.execute_batch("ROLLBACK;").expect("unlock");
     drop(intruder);
+    assert_eq!(app.get("/readyz").await.status(), 200);
     assert_eq!(
         register("second@example.com").await.status(),
         201,
