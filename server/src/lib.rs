@@ -5,7 +5,7 @@ pub mod api;
 pub mod health;
 pub mod telemetry;
 
-use app::backend::auth::web::same_origin_guard;
+use app::backend::auth::web::{over_https, same_origin_guard};
 use app::backend::{AppState, security};
 use app::ui::{App, shell};
 use axum::Router;
@@ -94,16 +94,7 @@ fn streams_stay_uncompressed() -> impl Predicate {
 /// app is reached over https (`FRONTEND_URL` is https, or a proxy says so).
 async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     use axum::http::{HeaderValue, header};
-    let forwarded_https = request
-        .headers()
-        .get("x-forwarded-proto")
-        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
-    let https = forwarded_https
-        || state
-            .config
-            .frontend_url
-            .as_deref()
-            .is_some_and(|url| url.starts_with("https://"));
+    let https = over_https(&state, request.headers());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(

@@ -134,11 +134,7 @@ pub async fn theory(
         return grades;
     }
     join_all(grades.into_iter().map(|grade| async move {
-        let question = session
-            .content
-            .questions
-            .iter()
-            .find(|q| q.id == grade.question_id);
+        let question = session.question(&grade.question_id);
         let answer = session
             .answer(&grade.question_id)
             .map(|a| &a.answer)

@@ -4,7 +4,7 @@ use super::AppState;
 use super::error::AppError;
 use super::scoring;
 use super::sessions::saved_answer;
-use super::store::{ResultsFilter, SessionRecord, UserRecord, rfc3339};
+use super::store::{ResultsFilter, SessionRecord, UserRecord, now, rfc3339};
 use super::templates::parse_id;
 use crate::model::Id;
 use crate::session::{
@@ -235,7 +235,7 @@ fn valid_override(input: OverrideInput, by: &str) -> Result<ScoreOverride, AppEr
         score: scoring::round2(input.score),
         note: note.to_owned(),
         by: by.to_owned(),
-        at: rfc3339(chrono::Utc::now()),
+        at: rfc3339(now()),
     })
 }
 
@@ -266,7 +266,7 @@ pub async fn override_score(
     let grade = questions
         .iter_mut()
         .find(|g| g.question_id == question_id)
-        .ok_or_else(|| AppError::NotFound("Question not found in this session.".into()))?;
+        .ok_or_else(|| AppError::NotFound(super::sessions::QUESTION_NOT_FOUND.into()))?;
     grade.overridden = overridden;
     let regraded = scoring::grading(&record, questions);
     state.store.sessions.set_grading(&id, &regraded).await?;

@@ -205,7 +205,7 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn theory(id: &str, answer: &str, reference: &str, keywords: &[String]) -> QuestionGrade {
+fn theory(id: &str, answer: &str, reference: &str, keywords: &[String]) -> QuestionGrade {
     let answer_words = words(answer);
     let answer_text = format!(" {} ", answer_words.join(" "));
     let covered: Vec<&String> = keywords

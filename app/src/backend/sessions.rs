@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 const NOT_FOUND: &str = "Session not found.";
 const TEMPLATE_NOT_FOUND: &str = "Test not found.";
-const QUESTION_NOT_FOUND: &str = "Question not found in this session.";
+pub(crate) const QUESTION_NOT_FOUND: &str = "Question not found in this session.";
 pub(crate) const ENDED: &str = "This session has ended; nothing more is accepted.";
 
 /// Integrity events accepted per session and minute (a browser reports a handful at most).

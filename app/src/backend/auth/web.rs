@@ -112,7 +112,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 /// Whether the browser reached us over https (directly or through a TLS-terminating proxy).
-fn over_https(state: &AppState, headers: &HeaderMap) -> bool {
+pub fn over_https(state: &AppState, headers: &HeaderMap) -> bool {
     state
         .config
         .frontend_url
