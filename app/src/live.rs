@@ -12,6 +12,7 @@ pub const CHAT_MESSAGES_PER_MINUTE: usize = 10;
 /// A frame the server sends (JSON text). The candidate receives `history`, `message`, `ended`
 /// and `error`; a watching recruiter receives every kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// The first frame on every connection: the chat so far, oldest first.
@@ -52,6 +53,7 @@ impl LiveEvent {
 
 /// A frame the candidate sends: `{"message": "..."}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChatInput {
     pub message: String,
 }

@@ -42,6 +42,22 @@ impl From<Id> for String {
     }
 }
 
+/// In the OpenAPI document an id is a string of its exact shape, so generated requests can hold
+/// well-formed ids as well as malformed ones.
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Id {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[0-9a-f]{24}$"))
+            .description(Some("A document id: 24 lowercase hexadecimal digits."))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Id {}
+
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -50,6 +66,7 @@ impl fmt::Display for Id {
 
 /// The two kinds of account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Candidate,
@@ -91,6 +108,7 @@ impl Role {
 
 /// An account as clients see it: never the password hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: Id,
     pub email: String,
@@ -147,6 +165,7 @@ impl fmt::Display for Role {
 
 /// Who speaks in the interviewer chat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Speaker {
     Candidate,

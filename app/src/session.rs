@@ -16,8 +16,11 @@ pub const MAX_EVENT_DETAIL_CHARS: usize = 500;
 pub const MAX_EVENTS_PER_SESSION: u64 = 1_000;
 /// Results per page at most.
 pub const MAX_PER_PAGE: u32 = 100;
+/// The last page number a listing accepts.
+pub const MAX_PAGE: u32 = 1_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     InProgress,
@@ -50,6 +53,7 @@ impl SessionStatus {
 
 /// A question as the candidate sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CandidateQuestionKind {
     /// Write `function_name` in JavaScript; `examples` may be run.
@@ -67,6 +71,7 @@ pub enum CandidateQuestionKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CandidateQuestion {
     pub id: String,
     pub prompt: String,
@@ -105,6 +110,7 @@ impl From<&Question> for CandidateQuestion {
 
 /// The four scores of a finished session, each 0–100 with two decimals.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Scores {
     pub accuracy: f64,
     pub speed_efficiency: f64,
@@ -114,6 +120,7 @@ pub struct Scores {
 
 /// One hidden or visible test of a coding answer, as run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestOutcome {
     pub passed: bool,
     /// Why it failed: the thrown error, a time-out, or the value returned instead.
@@ -123,6 +130,7 @@ pub struct TestOutcome {
 
 /// How one question was graded (shown to the recruiter).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QuestionGrade {
     pub question_id: String,
     /// 0–100, two decimals.
@@ -149,6 +157,7 @@ pub const MAX_OVERRIDE_NOTE_CHARS: usize = 1_000;
 
 /// A recruiter's score for one question, replacing the graded one in the totals.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoreOverride {
     /// 0–100, two decimals.
     pub score: f64,
@@ -162,13 +171,17 @@ pub struct ScoreOverride {
 
 /// What a recruiter sends to override a question's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OverrideInput {
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 100))]
     pub score: f64,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 1_000))]
     pub note: String,
 }
 
 /// The scores of a session and how each question contributed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Grading {
     pub scores: Scores,
     pub questions: Vec<QuestionGrade>,
@@ -177,6 +190,7 @@ pub struct Grading {
 /// One saved answer. Coding and theory answers are text; multiple choice is a list of option
 /// indexes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SavedAnswer {
     pub question_id: String,
     pub answer: Value,
@@ -186,6 +200,7 @@ pub struct SavedAnswer {
 
 /// A session as its candidate sees it: returned when it starts and when it is resumed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionView {
     pub session_id: Id,
     pub template_id: Id,
@@ -214,6 +229,7 @@ pub struct SessionView {
 
 /// One of a candidate's attempts, for their dashboard.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionSummary {
     pub session_id: Id,
     pub template_id: Id,
@@ -226,6 +242,7 @@ pub struct SessionSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AnswerInput {
     pub question_id: String,
     pub answer: Value,
@@ -233,11 +250,13 @@ pub struct AnswerInput {
 
 /// A plain confirmation, as the seed sent it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Message {
     pub message: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrityKind {
     TabHidden,
@@ -282,13 +301,16 @@ impl IntegrityKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntegrityInput {
     pub kind: IntegrityKind,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
     pub detail: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntegrityEvent {
     pub kind: IntegrityKind,
     pub detail: String,
@@ -298,6 +320,7 @@ pub struct IntegrityEvent {
 
 /// One completed attempt in the recruiter's results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResultSummary {
     pub session_id: Id,
     pub template_id: Id,
@@ -322,7 +345,9 @@ pub const MAX_PROMPT_CHARS: usize = 4_000;
 
 /// A prompt to the AI assistant, about one question when `question_id` is given.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PromptInput {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 4_000))]
     pub prompt: String,
     #[serde(default)]
     pub question_id: Option<String>,
@@ -330,6 +355,7 @@ pub struct PromptInput {
 
 /// The assistant's answer, or the gatekeeper's refusal, and what is left of the budget.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PromptReply {
     pub response: String,
     pub was_blocked: bool,
@@ -344,6 +370,7 @@ pub struct PromptReply {
 /// One message of a reply streamed as it is generated (`Accept: text/event-stream` on
 /// `llm-prompt`; the event's name is its `event` field).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum AssistantEvent {
     /// More of the reply; the deltas so far joined are what may be shown. Code is held back
@@ -358,6 +385,7 @@ pub enum AssistantEvent {
 
 /// One recorded exchange with the assistant, for the candidate's history and the recruiter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PromptLine {
     pub question_id: Option<String>,
     pub prompt: String,
@@ -374,18 +402,32 @@ pub const MAX_SEARCH_LEN: usize = 254;
 
 /// `?template_id=&candidate=&sort=&page=&per_page=` of a results listing; pages count from 1.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct ResultsQuery {
+    /// Only sessions of this template (blank: all).
+    #[cfg_attr(feature = "ssr", param(pattern = r"^\s*([0-9a-fA-F]{24})?\s*$"))]
     pub template_id: Option<String>,
     /// Part of the candidate's email.
+    #[cfg_attr(feature = "ssr", param(max_length = 254))]
     pub candidate: Option<String>,
-    /// One of [`ResultsSort`]'s names; newest first when absent.
+    /// One of the sort names; newest first when absent.
+    #[cfg_attr(feature = "ssr", param(value_type = Option<ResultsSort>))]
     pub sort: Option<String>,
+    /// From 1 (the default).
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 1_000_000))]
     pub page: Option<u32>,
+    /// 1–100, 20 by default.
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u32>,
 }
 
 /// One page of results and how many there are on all pages.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResultsPage {
     pub items: Vec<ResultSummary>,
     pub total: u64,
@@ -393,6 +435,7 @@ pub struct ResultsPage {
 
 /// The orders a recruiter may list results in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResultsSort {
     /// Most recently ended first.
@@ -442,6 +485,7 @@ impl ResultsSort {
 
 /// How a template's total scores spread: ten buckets of ten points (the last one includes 100).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoreDistribution {
     pub buckets: [u32; 10],
     pub count: u32,
@@ -479,6 +523,7 @@ impl ScoreDistribution {
 
 /// One question of a result: what was asked (hidden parts included), answered and scored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResultQuestion {
     pub question: Question,
     pub answer: Option<SavedAnswer>,
@@ -487,13 +532,16 @@ pub struct ResultQuestion {
 
 /// Code to run on a coding question's visible examples.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunInput {
     pub question_id: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 50_000))]
     pub code: String,
 }
 
 /// One visible example run against the candidate's code.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExampleRun {
     pub input: Vec<Value>,
     pub expected: Value,
@@ -510,6 +558,7 @@ pub const EXAMPLE_RUNS_PER_MINUTE: u32 = 10;
 
 /// One line of the interviewer chat transcript.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TranscriptLine {
     pub id: crate::model::Id,
     pub speaker: crate::model::Speaker,
@@ -519,6 +568,7 @@ pub struct TranscriptLine {
 
 /// Everything about one attempt, for the recruiter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResultDetail {
     #[serde(flatten)]
     pub summary: ResultSummary,

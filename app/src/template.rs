@@ -29,9 +29,13 @@ pub const WEIGHT_TOLERANCE: f64 = 0.001;
 
 /// How much each score component counts in the total; each in 0–1, summing to 1.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Weights {
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
     pub accuracy: f64,
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
     pub speed_efficiency: f64,
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
     pub prompt_wellness: f64,
 }
 
@@ -46,6 +50,7 @@ impl Default for Weights {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TemplateStatus {
     Draft,
@@ -74,6 +79,7 @@ impl TemplateStatus {
 
 /// One call of a coding question's function: its arguments and the value it must return.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestCase {
     pub input: Vec<Value>,
     pub expected: Value,
@@ -81,28 +87,39 @@ pub struct TestCase {
 
 /// What kind of question, with the parts only the recruiter sees.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QuestionKind {
     /// JavaScript: the candidate writes `function_name`; hidden `test_cases` grade it and
     /// `examples` are visible and runnable.
     Coding {
         #[serde(default = "default_function_name")]
+        #[cfg_attr(
+            feature = "ssr",
+            schema(max_length = 64, pattern = "^[A-Za-z_$][A-Za-z0-9_$]*$")
+        )]
         function_name: String,
         #[serde(default)]
+        #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 100))]
         test_cases: Vec<TestCase>,
         #[serde(default)]
+        #[cfg_attr(feature = "ssr", schema(max_items = 10))]
         examples: Vec<TestCase>,
     },
     /// `correct` holds the indexes of the right options (more than one: choose all that apply).
     MultipleChoice {
+        #[cfg_attr(feature = "ssr", schema(min_items = 2, max_items = 10))]
         options: Vec<String>,
+        #[cfg_attr(feature = "ssr", schema(min_items = 1))]
         correct: Vec<usize>,
     },
     /// Free text graded against a reference answer and rubric keywords.
     Theory {
         #[serde(default)]
+        #[cfg_attr(feature = "ssr", schema(max_length = 10_000))]
         reference_answer: String,
         #[serde(default)]
+        #[cfg_attr(feature = "ssr", schema(max_items = 30))]
         rubric_keywords: Vec<String>,
     },
 }
@@ -112,12 +129,16 @@ fn default_function_name() -> String {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Question {
     /// Unique within its template; answers refer to it.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 64))]
     pub id: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 10_000))]
     pub prompt: String,
     /// Starter code or background shown with the prompt.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20_000))]
     pub context: Option<String>,
     #[serde(flatten)]
     pub kind: QuestionKind,
@@ -126,14 +147,19 @@ pub struct Question {
 /// What a recruiter submits to create or edit a template. `status` is absent in the seed's
 /// payload; such a template is published at once (the seed had no drafts).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TemplateInput {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 5_000))]
     pub description: String,
     #[serde(default = "default_time_limit")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 600))]
     pub time_limit_minutes: u32,
     /// Absent: the server's `DEFAULT_PROMPT_BUDGET`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1_000))]
     pub default_prompt_budget: Option<i64>,
     #[serde(default)]
     pub weights: Weights,
@@ -141,6 +167,7 @@ pub struct TemplateInput {
     pub block_copy_paste: bool,
     #[serde(default)]
     pub status: Option<TemplateStatus>,
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 50))]
     pub questions: Vec<Question>,
 }
 
@@ -150,6 +177,7 @@ fn default_time_limit() -> u32 {
 
 /// The editable content of a template, validated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TemplateContent {
     pub title: String,
     pub description: String,
@@ -162,6 +190,7 @@ pub struct TemplateContent {
 
 /// A stored template as its recruiter sees it (hidden parts included).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Template {
     pub id: Id,
     pub status: TemplateStatus,

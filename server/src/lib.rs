@@ -26,6 +26,7 @@ use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa_swagger_ui::SwaggerUi;
 
 /// How long any request may take before the server answers 408 on its behalf.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -42,11 +43,18 @@ pub fn router(state: AppState) -> Router {
         move || leptos::context::provide_context(state.clone())
     };
     let leptos_options = state.leptos_options.clone();
+    let (api_routes, document) = api::routes();
+    // The API's description at `/api/openapi.json`, and Swagger UI (bundled in the binary, so it
+    // works offline) at `/docs`, under a policy of its own: Swagger UI sets inline styles.
+    let docs = Router::new()
+        .merge(SwaggerUi::new("/docs").url(api::DOCUMENT_PATH, document))
+        .layer(middleware::map_response(docs_policy));
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .nest("/api/v1", api::routes())
+        .merge(api_routes)
+        .merge(docs)
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })
@@ -115,6 +123,14 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
+    response
+}
+
+async fn docs_policy(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(security::DOCS_POLICY),
+    );
     response
 }
 

@@ -1,14 +1,15 @@
 //! The access-control matrix: every REST route and socket, called by each of five callers —
 //! anonymous, the candidate who owns the session, another candidate, the recruiter who owns the
 //! test, another recruiter — gets exactly the status in one table. The table is checked against
-//! the routes declared in `server/src/api`, so a new route without a row fails this test.
+//! the API's OpenAPI document (built from the same annotations as its router), so a new route
+//! without a row fails this test, and so does a status the document does not list.
 
 mod common;
 
 use common::{TestApp, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The callers, in the order of every row's expectations.
 #[derive(Clone, Copy, Debug)]
@@ -346,56 +347,25 @@ fn rows() -> Vec<Row> {
     ]
 }
 
-/// Whether `code` calls a function named `name`: `get(handler)`, `axum::routing::put(…)`,
-/// `.delete(…)` — not `budget(…)`.
-fn calls(code: &str, name: &str) -> bool {
-    code.match_indices(&format!("{name}(")).any(|(at, _)| {
-        !code[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_')
-    })
-}
-
-/// Every `(METHOD, path)` the API's routers declare, read from their source.
-fn declared_routes() -> BTreeSet<(String, String)> {
-    let sources = [
-        include_str!("../src/api/auth.rs"),
-        include_str!("../src/api/candidate.rs"),
-        include_str!("../src/api/chat.rs"),
-        include_str!("../src/api/recruiter.rs"),
-    ];
-    let mut routes = BTreeSet::new();
-    for source in sources {
-        for declaration in source.split(".route(").skip(1) {
-            let mut quoted = declaration.split('"');
-            let (Some(_), Some(path)) = (quoted.next(), quoted.next()) else {
-                continue;
-            };
-            // The arguments of this `.route(…)` call: up to its closing parenthesis.
-            let mut depth = 1;
-            let arguments: String = declaration
-                .chars()
-                .take_while(|c| {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        _ => {}
-                    }
-                    depth > 0
-                })
+/// Every `(METHOD, path)` the API serves, with the statuses its OpenAPI document lists. The
+/// document is built from the same `#[utoipa::path]` annotations as the router, so this is the
+/// set of routes that exist.
+fn documented_routes() -> BTreeMap<(String, String), BTreeSet<u16>> {
+    let (_, document) = server::api::routes();
+    let document = serde_json::to_value(&document).expect("the document is JSON");
+    let mut routes = BTreeMap::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let path = path
+            .strip_prefix(server::api::PREFIX)
+            .expect("under the API prefix");
+        for (method, operation) in item.as_object().expect("a path item") {
+            let statuses = operation["responses"]
+                .as_object()
+                .expect("responses")
+                .keys()
+                .map(|status| status.parse().expect("a numeric status"))
                 .collect();
-            let handlers = arguments.split_once(',').map_or("", |(_, h)| h);
-            for (method, marker) in [
-                ("GET", "get"),
-                ("POST", "post"),
-                ("PUT", "put"),
-                ("DELETE", "delete"),
-            ] {
-                if calls(handlers, marker) {
-                    routes.insert((method.to_owned(), path.to_owned()));
-                }
-            }
+            routes.insert((method.to_uppercase(), path.to_owned()), statuses);
         }
     }
     routes
@@ -444,11 +414,28 @@ async fn every_route_and_socket_answers_each_caller_exactly_as_the_table_says() 
             (method.to_owned(), row.declared.to_owned())
         })
         .collect();
+    let documented = documented_routes();
     assert_eq!(
         listed,
-        declared_routes(),
-        "every declared route has exactly one row here (and no row names a route that is gone)"
+        documented.keys().cloned().collect(),
+        "every route has exactly one row here (and no row names a route that is gone)"
     );
+    for row in &table {
+        let method = if row.method == "WS" {
+            "GET"
+        } else {
+            row.method
+        };
+        let statuses = &documented[&(method.to_owned(), row.declared.to_owned())];
+        for status in row.expect {
+            assert!(
+                statuses.contains(&status),
+                "{} {}: {status} is answered but not in the OpenAPI document ({statuses:?})",
+                row.method,
+                row.declared
+            );
+        }
+    }
 
     let mut wrong = Vec::new();
     for row in &table {

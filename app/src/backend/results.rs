@@ -8,7 +8,7 @@ use super::store::{ResultsFilter, SessionRecord, UserRecord, now, rfc3339};
 use super::templates::parse_id;
 use crate::model::Id;
 use crate::session::{
-    MAX_OVERRIDE_NOTE_CHARS, MAX_PER_PAGE, MAX_SEARCH_LEN, OverrideInput, ResultDetail,
+    MAX_OVERRIDE_NOTE_CHARS, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_LEN, OverrideInput, ResultDetail,
     ResultQuestion, ResultSummary, ResultsPage, ResultsQuery, ResultsSort, ScoreDistribution,
     ScoreOverride,
 };
@@ -57,9 +57,14 @@ fn rank_of(total: f64, totals: &[f64]) -> u32 {
     u32::try_from(higher).map_or(u32::MAX, |h| h.saturating_add(1))
 }
 
+/// `?template_id=`: blank means every template; anything else must be an id (422 otherwise, like
+/// any other invalid query parameter).
 fn template_filter(raw: Option<&str>) -> Result<Option<Id>, AppError> {
     raw.filter(|t| !t.trim().is_empty())
-        .map(parse_id)
+        .map(|raw| {
+            Id::parse(raw)
+                .map_err(|_| AppError::invalid("template_id: must be 24 hexadecimal digits".into()))
+        })
         .transpose()
 }
 
@@ -101,8 +106,10 @@ pub async fn list(
     let filter = results_filter(query)?;
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(20);
-    if page == 0 {
-        return Err(AppError::invalid("page: pages are numbered from 1".into()));
+    if page == 0 || page > MAX_PAGE {
+        return Err(AppError::invalid(format!(
+            "page: pages are numbered from 1 to {MAX_PAGE}"
+        )));
     }
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(AppError::invalid(format!(

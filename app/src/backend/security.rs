@@ -10,6 +10,12 @@ use leptos::prelude::use_context;
 /// The policy of every response that is not a page (JSON, files, errors).
 pub const DEFAULT_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
+/// The policy of the API documentation (Swagger UI, served from the binary): its own scripts
+/// only, never `eval`; inline styles, which Swagger UI sets on elements; fetches to us only.
+pub const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' \
+    'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// A page's policy. Scripts: our own files and inline scripts carrying this response's `nonce`;
 /// WebAssembly may be compiled (`wasm-unsafe-eval`), JavaScript `eval` may not. Styles and
 /// connections (fetch, the chat socket) to our own origin only; no plugins, no framing, and

@@ -23,14 +23,15 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use axum::http::header;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Router, http::header};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const MAX_FRAME_BYTES: usize = 16 * 1024;
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -41,15 +42,30 @@ const NORMAL: u16 = 1000;
 const GOING_AWAY: u16 = 1001;
 const TRY_AGAIN_LATER: u16 = 1013;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/candidate/ws/chat/{session_id}", get(connect))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(connect))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TokenQuery {
+    /// The bearer token, for clients that cannot set headers on a WebSocket (browsers).
     token: Option<String>,
 }
 
+/// The session's live channel (a WebSocket; frames are JSON `LiveEvent`s, the candidate sends
+/// `ChatInput`s). The token may come as a bearer header, `?token=`, or the web UI's cookie.
+#[utoipa::path(
+    get,
+    path = "/candidate/ws/chat/{session_id}",
+    tag = "candidate",
+    security(("bearer" = [])),
+    params(("session_id" = Id, Path, description = "The session"), TokenQuery),
+    responses(
+        (status = SWITCHING_PROTOCOLS, description = "Upgraded: the socket first receives `history`", body = LiveEvent),
+        (status = BAD_REQUEST, description = "Not a WebSocket upgrade request, or the session has ended", body = super::ErrorBody),
+    ),
+)]
 async fn connect(
     State(state): State<AppState>,
     Path(session_id): Path<String>,

@@ -6,40 +6,33 @@ use app::backend::auth::web::RecruiterUser;
 use app::backend::error::AppError;
 use app::backend::results;
 use app::backend::templates::{self, parse_id};
+use app::model::Id;
 use app::session::{
     OverrideInput, ResultDetail, ResultSummary, ResultsPage, ResultsQuery, ScoreDistribution,
 };
 use app::template::{Template, TemplateInput};
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/recruiter/test-template", post(create))
-        .route("/recruiter/test-templates", get(list))
-        .route("/recruiter/test-template/{id}", get(show).put(update))
-        .route("/recruiter/test-template/{id}/publish", post(publish))
-        .route("/recruiter/test-template/{id}/archive", post(archive))
-        .route(
-            "/recruiter/test-template/{id}/score-distribution",
-            get(score_distribution),
-        )
-        .route(
-            "/recruiter/test-template/{id}/leaderboard",
-            get(leaderboard),
-        )
-        .route("/recruiter/results", get(results))
-        .route("/recruiter/results.csv", get(results_csv))
-        .route("/recruiter/result/{session_id}", get(result))
-        .route(
-            "/recruiter/result/{session_id}/question/{question_id}/override",
-            axum::routing::put(set_override).delete(clear_override),
-        )
-        .route("/recruiter/sessions/in-progress", get(in_progress))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(list))
+        .routes(routes!(show, update))
+        .routes(routes!(publish))
+        .routes(routes!(archive))
+        .routes(routes!(score_distribution))
+        .routes(routes!(leaderboard))
+        .routes(routes!(results))
+        .routes(routes!(results_csv))
+        .routes(routes!(result))
+        .routes(routes!(set_override, clear_override))
+        .routes(routes!(in_progress))
 }
 
 /// `?page=abc` names the parameter in a 422, like a bad body field.
@@ -63,6 +56,15 @@ fn counted(page: ResultsPage) -> impl IntoResponse {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/recruiter/sessions/in-progress",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    responses(
+        (status = OK, description = "Sessions in progress on the recruiter's templates", body = Vec<ResultSummary>),
+    ),
+)]
 async fn in_progress(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -70,6 +72,16 @@ async fn in_progress(
     Ok(Json(results::in_progress(&state, &user.id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/recruiter/results",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(ResultsQuery),
+    responses(
+        (status = OK, description = "A page of ended sessions on the recruiter's templates", body = Vec<ResultSummary>, headers(("x-total-count" = u64, description = "Matching results on all pages"))),
+    ),
+)]
 async fn results(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -80,6 +92,21 @@ async fn results(
 }
 
 /// `?page=&per_page=`; other parameters of the results listing are ignored.
+#[utoipa::path(
+    get,
+    path = "/recruiter/test-template/{id}/leaderboard",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(
+        ("id" = Id, Path, description = "The template"),
+        ("page" = Option<u32>, Query, description = "From 1 (the default)", minimum = 1, maximum = 1_000_000),
+        ("per_page" = Option<u32>, Query, description = "1–100, 20 by default", minimum = 1, maximum = 100),
+    ),
+    responses(
+        (status = OK, description = "A page of the template's ended sessions, best first, with `rank`", body = Vec<ResultSummary>, headers(("x-total-count" = u64, description = "Matching results on all pages"))),
+        (status = BAD_REQUEST, description = "The id is not 24 hexadecimal digits", body = super::ErrorBody),
+    ),
+)]
 async fn leaderboard(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -92,6 +119,16 @@ async fn leaderboard(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/recruiter/result/{session_id}",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("session_id" = Id, Path, description = "The session")),
+    responses(
+        (status = OK, description = "One session in depth: grades, answers, chat, prompts, integrity events", body = ResultDetail),
+    ),
+)]
 async fn result(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -101,6 +138,18 @@ async fn result(
 }
 
 /// Body `{score, note}`: the recruiter's score for the question counts instead of the grader's.
+#[utoipa::path(
+    put,
+    path = "/recruiter/result/{session_id}/question/{question_id}/override",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("session_id" = Id, Path, description = "The session"), ("question_id" = String, Path, description = "The question's id within the template")),
+    request_body = OverrideInput,
+    responses(
+        (status = OK, description = "The result with the override counted", body = ResultDetail),
+        (status = BAD_REQUEST, description = "The session is still in progress", body = super::ErrorBody),
+    ),
+)]
 async fn set_override(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -113,6 +162,17 @@ async fn set_override(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/recruiter/result/{session_id}/question/{question_id}/override",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("session_id" = Id, Path, description = "The session"), ("question_id" = String, Path, description = "The question's id within the template")),
+    responses(
+        (status = OK, description = "The result with the grader's score back", body = ResultDetail),
+        (status = BAD_REQUEST, description = "The session is still in progress", body = super::ErrorBody),
+    ),
+)]
 async fn clear_override(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -123,6 +183,17 @@ async fn clear_override(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/recruiter/test-template/{id}/score-distribution",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("id" = Id, Path, description = "The template")),
+    responses(
+        (status = OK, description = "Totals of the template's ended sessions in ten buckets", body = ScoreDistribution),
+        (status = BAD_REQUEST, description = "The id is not 24 hexadecimal digits", body = super::ErrorBody),
+    ),
+)]
 async fn score_distribution(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -131,6 +202,16 @@ async fn score_distribution(
     Ok(Json(results::distribution(&state, &user.id, &id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/recruiter/results.csv",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("template_id" = Option<String>, Query, description = "Only sessions of this template (blank: all)", pattern = r"^\s*([0-9a-fA-F]{24})?\s*$")),
+    responses(
+        (status = OK, description = "Every ended session (optionally of one template) as CSV", body = String, content_type = "text/csv"),
+    ),
+)]
 async fn results_csv(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -150,6 +231,16 @@ async fn results_csv(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/recruiter/test-template",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    request_body = TemplateInput,
+    responses(
+        (status = CREATED, description = "The template (published unless `status` is `draft`)", body = Template),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -160,6 +251,15 @@ async fn create(
     Ok((StatusCode::CREATED, Json(template)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/recruiter/test-templates",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    responses(
+        (status = OK, description = "The recruiter's templates, newest first", body = Vec<Template>),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -167,6 +267,17 @@ async fn list(
     Ok(Json(templates::list(&state, &user.id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/recruiter/test-template/{id}",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("id" = Id, Path, description = "The template")),
+    responses(
+        (status = OK, description = "The template with its hidden parts", body = Template),
+        (status = BAD_REQUEST, description = "The id is not 24 hexadecimal digits", body = super::ErrorBody),
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -177,6 +288,19 @@ async fn show(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/recruiter/test-template/{id}",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("id" = Id, Path, description = "The template")),
+    request_body = TemplateInput,
+    responses(
+        (status = OK, description = "The edited template (a new version if sessions were started from it)", body = Template),
+        (status = BAD_REQUEST, description = "The id is not 24 hexadecimal digits", body = super::ErrorBody),
+        (status = CONFLICT, description = "The template was changed meanwhile; reload and apply the edit again", body = super::ErrorBody),
+    ),
+)]
 async fn update(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -188,6 +312,17 @@ async fn update(
     Ok(Json(templates::update(&state, &user.id, &id, input).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/recruiter/test-template/{id}/publish",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("id" = Id, Path, description = "The template")),
+    responses(
+        (status = OK, description = "The template, published", body = Template),
+        (status = BAD_REQUEST, description = "The id is not 24 hexadecimal digits", body = super::ErrorBody),
+    ),
+)]
 async fn publish(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
@@ -198,6 +333,17 @@ async fn publish(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/recruiter/test-template/{id}/archive",
+    tag = "recruiter",
+    security(("bearer" = [])),
+    params(("id" = Id, Path, description = "The template")),
+    responses(
+        (status = OK, description = "The template, archived (no new sessions)", body = Template),
+        (status = BAD_REQUEST, description = "The id is not 24 hexadecimal digits", body = super::ErrorBody),
+    ),
+)]
 async fn archive(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
