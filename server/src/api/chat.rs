@@ -91,6 +91,9 @@ async fn connect(
         AppError::BadRequest(format!("A WebSocket upgrade is required: {rejection}"))
     })?;
     Ok(upgrade
+        // Frames are small: a 4 KiB read buffer instead of tungstenite's 128 KiB keeps 1,000
+        // idle sockets from costing 130 MB.
+        .read_buffer_size(4 * 1024)
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
