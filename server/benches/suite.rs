@@ -1,0 +1,797 @@
+//! The benchmark suite of issue #10: the store's ceiling against the API under load, login against
+//! raw argon2id, 1,000 chat sockets, server-side rendering and first-load bytes. It prints
+//! Markdown tables to paste into `docs/BENCHMARKS.md`; it asserts nothing (the machines are shared
+//! and noisy: compare figures of one run).
+//!
+//! `cargo bench -p server --features app/ssr --bench suite` (or `.ci/dev bench`, which also builds
+//! the site first so the first-load bytes are measured). `BENCH_SECONDS` sets each measurement's
+//! length (default 3).
+//!
+//! Everything runs against real processes on this machine: the release `server` binary (SQLite
+//! store, offline assistant) and `bench-ceiling`, a bare axum handler doing one read on the same
+//! store. The load generator shares the cores with them, as it would with any local tool.
+
+use futures::{SinkExt, StreamExt, stream};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+const CANDIDATES: usize = 200;
+/// Templates every candidate has a session on (in progress) for answers, prompts and sockets.
+const SESSION_TEMPLATES: usize = 5;
+/// Templates only the "start session" measurement starts sessions on.
+const START_TEMPLATES: usize = 40;
+const LEVELS: [usize; 3] = [1, 50, 200];
+const PASSWORD: &str = "benchmark-password";
+const WATCHERS: usize = 100;
+
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Process {
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace")
+        .to_path_buf()
+}
+
+async fn spawn(binary: &str, data_dir: &Path, ready_path: &str) -> Process {
+    let port = free_port();
+    let child = Command::new(binary)
+        .env("DATA_DIR", data_dir)
+        .env("APP_ENV", "development")
+        .env(
+            "SECRET_KEY",
+            "benchmark-secret-key-0123456789abcdef-0123456789",
+        )
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_OUTPUT_NAME", "assess")
+        .env("LEPTOS_SITE_ROOT", workspace_root().join("target/site"))
+        .env("RUST_LOG", "warn")
+        .env_remove("MONGO_URI")
+        .env_remove("LLM_BASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn");
+    let process = Process {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = Client::new();
+    for _ in 0..600 {
+        if let Ok(response) = client
+            .get(format!("{}{ready_path}", process.base))
+            .send()
+            .await
+            && response.status().is_success()
+        {
+            return process;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{binary} did not become ready");
+}
+
+/// Throughput and latency of one measurement.
+struct Stats {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: u64,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+fn seconds() -> Duration {
+    let secs = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    Duration::from_secs_f64(secs)
+}
+
+/// `clients` tasks call `request(client, iteration)` back to back for a warm-up second and then
+/// `seconds()`; only the calls that start in the measured window count.
+async fn load<F, Fut>(clients: usize, request: F) -> Stats
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let errors = Arc::new(AtomicU64::new(0));
+    let start = Instant::now() + Duration::from_secs(1);
+    let end = start + seconds();
+    let tasks: Vec<_> = (0..clients)
+        .map(|client| {
+            let request = request.clone();
+            let errors = errors.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut iteration = 0;
+                loop {
+                    let began = Instant::now();
+                    if began >= end {
+                        break;
+                    }
+                    let ok = request(client, iteration).await;
+                    iteration += 1;
+                    if began >= start {
+                        latencies.push(began.elapsed());
+                        if !ok {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("a load task"));
+    }
+    all.sort();
+    Stats {
+        rps: all.len() as f64 / seconds().as_secs_f64(),
+        p50: percentile(&all, 0.5),
+        p99: percentile(&all, 0.99),
+        errors: errors.load(Ordering::Relaxed),
+    }
+}
+
+struct World {
+    client: Client,
+    base: String,
+    recruiter: String,
+    candidates: Vec<String>,
+    candidate_ids: Vec<String>,
+    /// `sessions[candidate][k]`: in progress, on the k-th session template.
+    sessions: Vec<Vec<String>>,
+    start_templates: Vec<String>,
+}
+
+fn template(title: &str) -> Value {
+    json!({
+        "title": title, "time_limit_minutes": 600, "default_prompt_budget": 1000,
+        "weights": { "accuracy": 0.6, "speed_efficiency": 0.2, "prompt_wellness": 0.2 },
+        "questions": [
+            { "id": "q1", "type": "coding", "prompt": "Add a and b.", "function_name": "add",
+              "test_cases": [{ "input": [1, 2], "expected": 3 }, { "input": [5, 5], "expected": 10 }] },
+            { "id": "q2", "type": "multiple_choice", "prompt": "Which is prime?",
+              "options": ["4", "7", "9"], "correct": [1] },
+            { "id": "q3", "type": "theory", "prompt": "What is a closure?",
+              "reference_answer": "A function with the variables it captures.",
+              "rubric_keywords": ["function", "captures"] },
+        ],
+    })
+}
+
+async fn post_json(client: &Client, url: String, token: &str, body: &Value) -> Value {
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "seeding: {status} {body}");
+    body
+}
+
+async fn account(client: &Client, base: &str, role: &str, email: &str) -> (String, String) {
+    let user = post_json(
+        client,
+        format!("{base}/api/v1/auth/{role}/register"),
+        "",
+        &json!({ "email": email, "password": PASSWORD }),
+    )
+    .await;
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/{role}/login"))
+        .form(&[("username", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("token");
+    (
+        login["access_token"].as_str().expect("token").to_owned(),
+        user["id"].as_str().expect("id").to_owned(),
+    )
+}
+
+async fn seed(base: &str) -> World {
+    let client = Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()
+        .expect("client");
+    let (recruiter, _) = account(&client, base, "recruiter", "recruiter@bench.example.com").await;
+    let accounts: Vec<(String, String)> = stream::iter(0..CANDIDATES)
+        .map(|i| {
+            let client = client.clone();
+            async move {
+                account(
+                    &client,
+                    base,
+                    "candidate",
+                    &format!("candidate{i}@bench.example.com"),
+                )
+                .await
+            }
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    let create = |title: String| {
+        let client = client.clone();
+        let recruiter = recruiter.clone();
+        async move {
+            post_json(
+                &client,
+                format!("{base}/api/v1/recruiter/test-template"),
+                &recruiter,
+                &template(&title),
+            )
+            .await["id"]
+                .as_str()
+                .expect("template id")
+                .to_owned()
+        }
+    };
+    let mut session_templates = Vec::new();
+    for k in 0..SESSION_TEMPLATES {
+        session_templates.push(create(format!("Sessions {k}")).await);
+    }
+    let results_template = create("Results".into()).await;
+    let mut start_templates = Vec::new();
+    for k in 0..START_TEMPLATES {
+        start_templates.push(create(format!("Start {k}")).await);
+    }
+    let sessions: Vec<Vec<String>> = stream::iter(accounts.iter().map(|(token, _)| token.clone()))
+        .map(|token| {
+            let client = client.clone();
+            let templates = session_templates.clone();
+            let results_template = results_template.clone();
+            async move {
+                let start = |template: String| {
+                    let client = client.clone();
+                    let token = token.clone();
+                    async move {
+                        post_json(
+                            &client,
+                            format!("{base}/api/v1/candidate/session/start/{template}"),
+                            &token,
+                            &json!({}),
+                        )
+                        .await["session_id"]
+                            .as_str()
+                            .expect("session id")
+                            .to_owned()
+                    }
+                };
+                // One ended session each, so the results listing has rows.
+                let ended = start(results_template).await;
+                post_json(
+                    &client,
+                    format!("{base}/api/v1/candidate/session/submit-answer/{ended}"),
+                    &token,
+                    &json!({ "question_id": "q2", "answer": [1] }),
+                )
+                .await;
+                post_json(
+                    &client,
+                    format!("{base}/api/v1/candidate/session/end/{ended}"),
+                    &token,
+                    &json!({}),
+                )
+                .await;
+                let mut mine = Vec::new();
+                for template in templates {
+                    mine.push(start(template).await);
+                }
+                mine
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    World {
+        client,
+        base: base.to_owned(),
+        recruiter,
+        candidates: accounts.iter().map(|(t, _)| t.clone()).collect(),
+        candidate_ids: accounts.into_iter().map(|(_, id)| id).collect(),
+        sessions,
+        start_templates,
+    }
+}
+
+fn ok(response: Result<reqwest::Response, reqwest::Error>) -> bool {
+    response.is_ok_and(|r| r.status().is_success())
+}
+
+type Request = Arc<dyn Fn(&World, usize, u64) -> reqwest::RequestBuilder + Send + Sync>;
+
+fn endpoints() -> Vec<(&'static str, Request)> {
+    vec![
+        (
+            "`GET /auth/me`",
+            Arc::new(|w: &World, c, _| {
+                w.client
+                    .get(format!("{}/api/v1/auth/me", w.base))
+                    .bearer_auth(&w.candidates[c])
+            }),
+        ),
+        (
+            "`POST /candidate/session/start/{id}` (new, then resumed)",
+            Arc::new(|w: &World, c, n| {
+                let template = &w.start_templates[n as usize % START_TEMPLATES];
+                w.client
+                    .post(format!(
+                        "{}/api/v1/candidate/session/start/{template}",
+                        w.base
+                    ))
+                    .bearer_auth(&w.candidates[c])
+            }),
+        ),
+        (
+            "`POST /candidate/session/submit-answer/{id}`",
+            Arc::new(|w: &World, c, n| {
+                let session = &w.sessions[c][n as usize % SESSION_TEMPLATES];
+                w.client
+                    .post(format!(
+                        "{}/api/v1/candidate/session/submit-answer/{session}",
+                        w.base
+                    ))
+                    .bearer_auth(&w.candidates[c])
+                    .json(&json!({ "question_id": "q1", "answer": format!("function add(a, b) {{ return a + b; }} // {n}") }))
+            }),
+        ),
+        (
+            "`POST /candidate/llm-prompt/{id}` (offline assistant)",
+            Arc::new(|w: &World, c, n| {
+                let session = &w.sessions[c][n as usize % SESSION_TEMPLATES];
+                w.client
+                    .post(format!("{}/api/v1/candidate/llm-prompt/{session}", w.base))
+                    .bearer_auth(&w.candidates[c])
+                    .json(&json!({ "prompt": "How does Array.prototype.map work?" }))
+            }),
+        ),
+        (
+            "`GET /recruiter/results` (20 of 200)",
+            Arc::new(|w: &World, _, _| {
+                w.client
+                    .get(format!("{}/api/v1/recruiter/results?per_page=20", w.base))
+                    .bearer_auth(&w.recruiter)
+            }),
+        ),
+    ]
+}
+
+async fn measure(world: &Arc<World>, request: &Request, clients: usize) -> Stats {
+    let world = world.clone();
+    let request = request.clone();
+    load(clients, move |c, n| {
+        let call = request(&world, c, n);
+        async move { ok(call.send().await) }
+    })
+    .await
+}
+
+fn row(name: &str, clients: usize, stats: &Stats, ceiling: Option<&Stats>) -> String {
+    let share = ceiling
+        .map(|c| format!("{:.0}%", 100.0 * stats.rps / c.rps))
+        .unwrap_or_else(|| "—".into());
+    format!(
+        "| {name} | {clients} | {:.0} | {share} | {} | {} | {} |",
+        stats.rps,
+        ms(stats.p50),
+        ms(stats.p99),
+        stats.errors
+    )
+}
+
+/// Argon2id verifications per second with the server's parameters, one thread per core.
+fn raw_argon2_rate() -> f64 {
+    use argon2::password_hash::rand_core::OsRng;
+    use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+    use argon2::{Algorithm, Argon2, Params, Version};
+    let argon = || {
+        Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(19 * 1024, 2, 1, None).expect("params"),
+        )
+    };
+    let phc = argon()
+        .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+        .expect("hash")
+        .to_string();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let end = Instant::now() + seconds();
+    let counts: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let phc = phc.clone();
+                scope.spawn(move || {
+                    let parsed = PasswordHash::new(&phc).expect("phc");
+                    let mut n = 0;
+                    while Instant::now() < end {
+                        argon()
+                            .verify_password(PASSWORD.as_bytes(), &parsed)
+                            .expect("verifies");
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    counts.iter().sum::<u64>() as f64 / seconds().as_secs_f64()
+}
+
+async fn sockets(world: &Arc<World>, server: &Process) {
+    let ws_base = world.base.replace("http://", "ws://");
+    let before = server.rss_kib();
+    let connect = |session: String, token: String| {
+        let url = format!("{ws_base}/api/v1/candidate/ws/chat/{session}?token={token}");
+        async move {
+            let (mut socket, _) = tokio_tungstenite::connect_async(url)
+                .await
+                .expect("a socket");
+            // The first frame is the history.
+            let _ = socket.next().await;
+            socket
+        }
+    };
+    let pairs: Vec<(String, String)> = (0..CANDIDATES)
+        .flat_map(|c| {
+            world.sessions[c]
+                .iter()
+                .map(move |s| (s.clone(), c.to_string()))
+        })
+        .map(|(s, c)| {
+            (
+                s,
+                world.candidates[c.parse::<usize>().expect("index")].clone(),
+            )
+        })
+        .collect();
+    let began = Instant::now();
+    let candidates: Vec<_> = stream::iter(pairs.iter().cloned())
+        .map(|(s, t)| connect(s, t))
+        .buffered(50)
+        .collect()
+        .await;
+    let watchers: Vec<_> = stream::iter(pairs.iter().take(WATCHERS).cloned())
+        .map(|(s, _)| connect(s, world.recruiter.clone()))
+        .buffered(50)
+        .collect()
+        .await;
+    let connect_time = began.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let connected = server.rss_kib();
+
+    // Every candidate sends one line; their own socket and (for the first 100) the recruiter's
+    // get it back. Sends are spread over about two seconds.
+    let sent_at = Arc::new(std::sync::Mutex::new(vec![
+        None::<Instant>;
+        candidates.len()
+    ]));
+    let mut readers = Vec::new();
+    let mut writers = Vec::new();
+    for (i, socket) in candidates.into_iter().enumerate() {
+        let (sink, mut stream) = socket.split();
+        writers.push(sink);
+        let sent_at = sent_at.clone();
+        readers.push(tokio::spawn(async move {
+            let marker = format!("bench line {i}");
+            while let Ok(Some(Ok(frame))) =
+                tokio::time::timeout(Duration::from_secs(20), stream.next()).await
+            {
+                if let Message::Text(text) = frame
+                    && text.contains(&marker)
+                {
+                    let sent = sent_at.lock().expect("lock")[i];
+                    return sent.map(|s| (false, s.elapsed()));
+                }
+            }
+            None
+        }));
+    }
+    for (i, socket) in watchers.into_iter().enumerate() {
+        let (_sink, mut stream) = socket.split();
+        let sent_at = sent_at.clone();
+        readers.push(tokio::spawn(async move {
+            let marker = format!("bench line {i}");
+            while let Ok(Some(Ok(frame))) =
+                tokio::time::timeout(Duration::from_secs(20), stream.next()).await
+            {
+                if let Message::Text(text) = frame
+                    && text.contains(&marker)
+                {
+                    let sent = sent_at.lock().expect("lock")[i];
+                    return sent.map(|s| (true, s.elapsed()));
+                }
+            }
+            None
+        }));
+    }
+    let mut peak = connected;
+    for (i, sink) in writers.iter_mut().enumerate() {
+        sent_at.lock().expect("lock")[i] = Some(Instant::now());
+        let line = json!({ "message": format!("bench line {i}") }).to_string();
+        sink.send(Message::Text(line.into())).await.expect("send");
+        if i % 100 == 99 {
+            peak = peak.max(server.rss_kib());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let mut echo = Vec::new();
+    let mut fanout = Vec::new();
+    let mut lost = 0;
+    for reader in readers {
+        match reader.await.expect("reader") {
+            Some((true, d)) => fanout.push(d),
+            Some((false, d)) => echo.push(d),
+            None => lost += 1,
+        }
+    }
+    peak = peak.max(server.rss_kib());
+    echo.sort();
+    fanout.sort();
+    println!("\n### WebSocket scale (goal: fan-out p99 < 50 ms, RSS < 150 MB)\n");
+    println!(
+        "{} candidate sockets on {} sessions and {WATCHERS} recruiter sockets watching, connected in {:.1} s; one chat line per candidate socket, sent over about two seconds.\n",
+        pairs.len(),
+        pairs.len(),
+        connect_time.as_secs_f64()
+    );
+    println!("| measure | p50 ms | p99 ms | count |\n|---|---|---|---|");
+    println!(
+        "| round trip (candidate sends, own socket receives) | {} | {} | {} |",
+        ms(percentile(&echo, 0.5)),
+        ms(percentile(&echo, 0.99)),
+        echo.len()
+    );
+    println!(
+        "| fan-out (candidate sends, watching recruiter receives) | {} | {} | {} |",
+        ms(percentile(&fanout, 0.5)),
+        ms(percentile(&fanout, 0.99)),
+        fanout.len()
+    );
+    println!("\nLines not received within 20 s: {lost}.\n");
+    println!(
+        "| server RSS | MiB |\n|---|---|\n| before connecting | {:.1} |\n| {} sockets connected | {:.1} |\n| peak while messaging | {:.1} |",
+        before as f64 / 1024.0,
+        pairs.len() + WATCHERS,
+        connected as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+}
+
+async fn render_times(world: &Arc<World>) {
+    println!("\n### Server-side rendering and first load\n");
+    println!("| page | HTML bytes | p50 ms | p99 ms |\n|---|---|---|---|");
+    let session = &world.sessions[0][0];
+    for (name, path, cookie) in [
+        ("landing `/`", "/".to_owned(), None),
+        (
+            "test page `/candidate/session/{id}`",
+            format!("/candidate/session/{session}"),
+            Some(format!(
+                "{}={}",
+                app::backend::auth::web::SESSION_COOKIE,
+                world.candidates[0]
+            )),
+        ),
+    ] {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for i in 0..220 {
+            let mut request = world
+                .client
+                .get(format!("{}{path}", world.base))
+                .header("accept", "text/html");
+            if let Some(cookie) = &cookie {
+                request = request.header("cookie", cookie);
+            }
+            let began = Instant::now();
+            let response = request.send().await.expect("page");
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            bytes = response.bytes().await.expect("body").len();
+            if i >= 20 {
+                times.push(began.elapsed());
+            }
+        }
+        times.sort();
+        println!(
+            "| {name} | {bytes} | {} | {} |",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99))
+        );
+    }
+    println!(
+        "\nEvery page loads the same bundle (bytes as served, tower-http compression at its default levels):\n"
+    );
+    println!("| file | raw | gzip | brotli |\n|---|---|---|---|");
+    let mut totals = [0usize; 3];
+    for file in ["assess.wasm", "assess.js", "assess.css"] {
+        let mut sizes = [0usize; 3];
+        for (k, encoding) in ["identity", "gzip", "br"].into_iter().enumerate() {
+            let response = world
+                .client
+                .get(format!("{}/pkg/{file}", world.base))
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .expect("asset");
+            if !response.status().is_success() {
+                println!("| {file} | not built (run `cargo leptos build --release`) | | |");
+                return;
+            }
+            sizes[k] = response.bytes().await.expect("body").len();
+            totals[k] += sizes[k];
+        }
+        println!("| {file} | {} | {} | {} |", sizes[0], sizes[1], sizes[2]);
+    }
+    println!(
+        "| **total** | {} | **{}** | {} |",
+        totals[0], totals[1], totals[2]
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let data = tempfile::tempdir().expect("a data directory");
+    let server = spawn(env!("CARGO_BIN_EXE_server"), data.path(), "/readyz").await;
+    eprintln!(
+        "seeding {CANDIDATES} candidates, {} templates, {} sessions…",
+        SESSION_TEMPLATES + START_TEMPLATES + 1,
+        CANDIDATES * (SESSION_TEMPLATES + 1)
+    );
+    let world = Arc::new(seed(&server.base).await);
+    let mut memory = vec![("seeded, before any load", server.rss_kib())];
+    // Pages first, while the sessions hold what a real one does (not thousands of load-test
+    // prompts).
+    render_times(&world).await;
+    let ceiling = spawn(env!("CARGO_BIN_EXE_bench-ceiling"), data.path(), "/healthz").await;
+
+    println!(
+        "### Ceiling and API under load (goal: authenticated JSON ≥ 50% of the ceiling, p99 < 10 ms at 200 clients)\n"
+    );
+    println!(
+        "{} s per row after a 1 s warm-up; \"share\" is the row's throughput over the ceiling's at the same concurrency.\n",
+        seconds().as_secs_f64()
+    );
+    println!(
+        "| request | clients | req/s | share | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|"
+    );
+    let mut ceilings = Vec::new();
+    for clients in LEVELS {
+        let world = world.clone();
+        let base = ceiling.base.clone();
+        let stats = load(clients, move |c, _| {
+            let call = world.client.get(format!(
+                "{base}/read/{}",
+                world.candidate_ids[c % CANDIDATES]
+            ));
+            async move { ok(call.send().await) }
+        })
+        .await;
+        println!(
+            "{}",
+            row(
+                "ceiling: bare handler, one store read",
+                clients,
+                &stats,
+                None
+            )
+        );
+        ceilings.push(stats);
+    }
+    for (name, request) in endpoints() {
+        for (level, clients) in LEVELS.into_iter().enumerate() {
+            let stats = measure(&world, &request, clients).await;
+            println!("{}", row(name, clients, &stats, Some(&ceilings[level])));
+        }
+        eprintln!("server RSS after {name}: {} KiB", server.rss_kib());
+    }
+    drop(ceiling);
+    memory.push(("after the API load", server.rss_kib()));
+
+    let mut logins = Vec::new();
+    for clients in [2, 8, 50] {
+        let world = world.clone();
+        let stats = load(clients, move |c, _| {
+            let call = world
+                .client
+                .post(format!("{}/api/v1/auth/candidate/login", world.base))
+                .form(&[
+                    ("username", format!("candidate{c}@bench.example.com")),
+                    ("password", PASSWORD.to_owned()),
+                ]);
+            async move { ok(call.send().await) }
+        })
+        .await;
+        logins.push((clients, stats));
+    }
+    let raw = raw_argon2_rate();
+    println!("\n### Login against raw argon2id (goal: ≥ 90%)\n");
+    println!(
+        "| what | clients | per second | share of raw | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|"
+    );
+    println!(
+        "| raw argon2id verify (m=19 MiB, t=2, p=1), one thread per core | — | {raw:.1} | 100% | | | |"
+    );
+    for (clients, stats) in &logins {
+        println!(
+            "| `POST /auth/candidate/login` | {clients} | {:.1} | {:.0}% | {} | {} | {} |",
+            stats.rps,
+            100.0 * stats.rps / raw,
+            ms(stats.p50),
+            ms(stats.p99),
+            stats.errors
+        );
+    }
+
+    memory.push(("after the logins", server.rss_kib()));
+    sockets(&world, &server).await;
+    println!("\n### Server memory between sections\n");
+    println!("| after | RSS MiB |\n|---|---|");
+    for (stage, kib) in memory {
+        println!("| {stage} | {:.1} |", kib as f64 / 1024.0);
+    }
+}
