@@ -526,53 +526,25 @@ async fn sockets(world: &Arc<World>, server: &Process) {
 
     // Every candidate sends one line; their own socket and (for the first 100) the recruiter's
     // get it back. Sends are spread over about two seconds.
-    let sent_at = Arc::new(std::sync::Mutex::new(vec![
+    let sent_at: SentAt = Arc::new(std::sync::Mutex::new(vec![
         None::<Instant>;
         candidates.len()
     ]));
     let mut readers = Vec::new();
     let mut writers = Vec::new();
     for (i, socket) in candidates.into_iter().enumerate() {
-        let (sink, mut stream) = socket.split();
+        let (sink, stream) = socket.split();
         writers.push(sink);
-        let sent_at = sent_at.clone();
-        readers.push(tokio::spawn(async move {
-            let marker = format!("bench line {i}");
-            while let Ok(Some(Ok(frame))) =
-                tokio::time::timeout(Duration::from_secs(20), stream.next()).await
-            {
-                if let Message::Text(text) = frame
-                    && text.contains(&marker)
-                {
-                    let sent = sent_at.lock().expect("lock")[i];
-                    return sent.map(|s| (false, s.elapsed()));
-                }
-            }
-            None
-        }));
+        readers.push(tokio::spawn(arrival(stream, i, sent_at.clone(), false)));
     }
     for (i, socket) in watchers.into_iter().enumerate() {
-        let (_sink, mut stream) = socket.split();
-        let sent_at = sent_at.clone();
-        readers.push(tokio::spawn(async move {
-            let marker = format!("bench line {i}");
-            while let Ok(Some(Ok(frame))) =
-                tokio::time::timeout(Duration::from_secs(20), stream.next()).await
-            {
-                if let Message::Text(text) = frame
-                    && text.contains(&marker)
-                {
-                    let sent = sent_at.lock().expect("lock")[i];
-                    return sent.map(|s| (true, s.elapsed()));
-                }
-            }
-            None
-        }));
+        let (_sink, stream) = socket.split();
+        readers.push(tokio::spawn(arrival(stream, i, sent_at.clone(), true)));
     }
     let mut peak = connected;
     for (i, sink) in writers.iter_mut().enumerate() {
         sent_at.lock().expect("lock")[i] = Some(Instant::now());
-        let line = json!({ "message": format!("bench line {i}") }).to_string();
+        let line = json!({ "message": line(i) }).to_string();
         sink.send(Message::Text(line.into())).await.expect("send");
         if i % 100 == 99 {
             peak = peak.max(server.rss_kib());
@@ -620,6 +592,36 @@ async fn sockets(world: &Arc<World>, server: &Process) {
         connected as f64 / 1024.0,
         peak as f64 / 1024.0
     );
+}
+
+/// The chat line candidate socket `i` sends (brackets: "line 1" is not found in "line 10").
+fn line(i: usize) -> String {
+    format!("[bench line {i}]")
+}
+
+type SentAt = Arc<std::sync::Mutex<Vec<Option<Instant>>>>;
+
+/// How long after it was sent line `i` arrived on `stream` (`watcher`: a recruiter's socket), or
+/// `None` if it did not within 20 s.
+async fn arrival(
+    mut stream: impl futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+    + Unpin,
+    i: usize,
+    sent_at: SentAt,
+    watcher: bool,
+) -> Option<(bool, Duration)> {
+    let marker = line(i);
+    while let Ok(Some(Ok(frame))) =
+        tokio::time::timeout(Duration::from_secs(20), stream.next()).await
+    {
+        if let Message::Text(text) = frame
+            && text.contains(&marker)
+        {
+            let sent = sent_at.lock().expect("lock")[i];
+            return sent.map(|s| (watcher, s.elapsed()));
+        }
+    }
+    None
 }
 
 async fn render_times(world: &Arc<World>) {
