@@ -439,19 +439,12 @@ fn row(name: &str, clients: usize, stats: &Stats, ceiling: Option<&Stats>) -> St
     )
 }
 
-/// Argon2id verifications per second with the server's parameters, one thread per core.
+/// Argon2id verifications per second with the server's hasher, one thread per core.
 fn raw_argon2_rate() -> f64 {
+    use app::backend::auth::password::argon2id;
     use argon2::password_hash::rand_core::OsRng;
     use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-    use argon2::{Algorithm, Argon2, Params, Version};
-    let argon = || {
-        Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(19 * 1024, 2, 1, None).expect("params"),
-        )
-    };
-    let phc = argon()
+    let phc = argon2id()
         .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
         .expect("hash")
         .to_string();
@@ -465,7 +458,7 @@ fn raw_argon2_rate() -> f64 {
                     let parsed = PasswordHash::new(&phc).expect("phc");
                     let mut n = 0;
                     while Instant::now() < end {
-                        argon()
+                        argon2id()
                             .verify_password(PASSWORD.as_bytes(), &parsed)
                             .expect("verifies");
                         n += 1;
@@ -496,18 +489,11 @@ async fn sockets(world: &Arc<World>, server: &Process) {
             socket
         }
     };
-    let pairs: Vec<(String, String)> = (0..CANDIDATES)
-        .flat_map(|c| {
-            world.sessions[c]
-                .iter()
-                .map(move |s| (s.clone(), c.to_string()))
-        })
-        .map(|(s, c)| {
-            (
-                s,
-                world.candidates[c.parse::<usize>().expect("index")].clone(),
-            )
-        })
+    let pairs: Vec<(String, String)> = world
+        .sessions
+        .iter()
+        .zip(&world.candidates)
+        .flat_map(|(sessions, token)| sessions.iter().map(move |s| (s.clone(), token.clone())))
         .collect();
     let began = Instant::now();
     let candidates: Vec<_> = stream::iter(pairs.iter().cloned())
@@ -721,18 +707,14 @@ async fn main() {
     println!(
         "| request | clients | req/s | share | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|"
     );
+    let base = ceiling.base.clone();
+    let read: Request = Arc::new(move |w: &World, c, _| {
+        w.client
+            .get(format!("{base}/read/{}", w.candidate_ids[c % CANDIDATES]))
+    });
     let mut ceilings = Vec::new();
     for clients in LEVELS {
-        let world = world.clone();
-        let base = ceiling.base.clone();
-        let stats = load(clients, move |c, _| {
-            let call = world.client.get(format!(
-                "{base}/read/{}",
-                world.candidate_ids[c % CANDIDATES]
-            ));
-            async move { ok(call.send().await) }
-        })
-        .await;
+        let stats = measure(&world, &read, clients).await;
         println!(
             "{}",
             row(
@@ -754,21 +736,17 @@ async fn main() {
     drop(ceiling);
     memory.push(("after the API load", server.rss_kib()));
 
+    let login: Request = Arc::new(|w: &World, c, _| {
+        w.client
+            .post(format!("{}/api/v1/auth/candidate/login", w.base))
+            .form(&[
+                ("username", format!("candidate{c}@bench.example.com")),
+                ("password", PASSWORD.to_owned()),
+            ])
+    });
     let mut logins = Vec::new();
     for clients in [2, 8, 50] {
-        let world = world.clone();
-        let stats = load(clients, move |c, _| {
-            let call = world
-                .client
-                .post(format!("{}/api/v1/auth/candidate/login", world.base))
-                .form(&[
-                    ("username", format!("candidate{c}@bench.example.com")),
-                    ("password", PASSWORD.to_owned()),
-                ]);
-            async move { ok(call.send().await) }
-        })
-        .await;
-        logins.push((clients, stats));
+        logins.push((clients, measure(&world, &login, clients).await));
     }
     let raw = raw_argon2_rate();
     println!("\n### Login against raw argon2id (goal: ≥ 90%)\n");

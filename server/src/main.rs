@@ -24,7 +24,7 @@ fn main() -> ExitCode {
 /// (every login's 19 MiB argon2id buffer, on whichever blocking thread runs it) come from
 /// per-thread arenas that keep the memory: measured with the benchmark suite, the server held
 /// 5 GB after a few hundred logins. A fixed threshold keeps blocks of 1 MiB and more in their own
-/// mappings, given back to the system when freed (62 MB after the same run).
+/// mappings, given back to the system when freed (figures in docs/BENCHMARKS.md).
 fn keep_large_allocations_out_of_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator; it runs before any other thread exists.

@@ -159,7 +159,7 @@ fn shared_errors(operation: &mut Operation) {
 }
 
 /// An error response with the [`ErrorBody`] schema.
-pub fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
     ResponseBuilder::new()
         .description(description)
         .content(

@@ -12,12 +12,12 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::sync::{LazyLock, Mutex};
 use tokio::sync::Semaphore;
 
-/// How many hashes run at once: one per core (at most four).
-fn hash_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
-}
+/// How many hashes run at once: one per core (at most four). Read once: asking the system
+/// reads cgroup files, which a login should not do.
+static HASH_WORKERS: LazyLock<usize> =
+    LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4)));
 
-static HASH_PERMITS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(hash_workers()));
+static HASH_PERMITS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(*HASH_WORKERS));
 
 /// Work buffers for verification, at most one per permit (taken while a permit is held).
 static BUFFERS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
@@ -29,12 +29,10 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     hash_now(&hex::encode(secret)).unwrap_or_default()
 });
 
-fn params() -> Params {
-    Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2id parameters are valid")
-}
-
-fn argon2id() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+/// The hasher new passwords get (the benchmark suite times it raw against logins).
+pub fn argon2id() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2id parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
 fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
@@ -91,7 +89,7 @@ fn recompute(
         &mut buffer[..],
     );
     if let Ok(mut kept) = BUFFERS.lock()
-        && kept.len() < hash_workers()
+        && kept.len() < *HASH_WORKERS
     {
         kept.push(buffer);
     }
@@ -184,7 +182,7 @@ mod tests {
                 );
             }
         }
-        assert!(BUFFERS.lock().unwrap().len() <= hash_workers());
+        assert!(BUFFERS.lock().unwrap().len() <= *HASH_WORKERS);
     }
 
     #[tokio::test]
