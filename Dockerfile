@@ -19,7 +19,8 @@ RUN cd end2end && npm ci --no-audit --no-fund
 ENV PATH="/src/end2end/node_modules/.bin:${PATH}" \
     LEPTOS_OUTPUT_NAME=assess
 COPY . .
-RUN cargo leptos build --release
+# --split: each page's code is a chunk of its own, fetched with the page.
+RUN cargo leptos build --release --split
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

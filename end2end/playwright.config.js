@@ -1,4 +1,4 @@
-// Browser journeys run against the release server built by `cargo leptos build --release`,
+// Browser journeys run against the release server built by `cargo leptos build --release --split`,
 // started here on its own port with a fresh, empty data directory and the offline assistant. A
 // second instance talks to a fake OpenAI-compatible endpoint (fake-llm.js) for the journeys of a
 // streamed model reply (assistant.spec.js).

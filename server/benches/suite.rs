@@ -5,7 +5,8 @@
 //!
 //! `cargo bench -p server --features app/ssr --bench suite` (or `.ci/dev bench`, which also builds
 //! the site first so the first-load bytes are measured). `BENCH_SECONDS` sets each measurement's
-//! length (default 3).
+//! length (default 3); `BENCH_ONLY` runs some sections only (comma-separated: `pages`, `api`,
+//! `logins`, `sockets`), e.g. to profile one.
 //!
 //! Everything runs against real processes on this machine: the release `server` binary (SQLite
 //! store, offline assistant) and `bench-ceiling`, a bare axum handler doing one read on the same
@@ -133,6 +134,13 @@ fn seconds() -> Duration {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
     Duration::from_secs_f64(secs)
+}
+
+/// Whether section `name` runs: all do unless `BENCH_ONLY` names some.
+fn wanted(name: &str) -> bool {
+    std::env::var("BENCH_ONLY")
+        .map(|only| only.split(',').any(|s| s.trim() == name))
+        .unwrap_or(true)
 }
 
 /// `clients` tasks call `request(client, iteration)` back to back for a warm-up second and then
@@ -614,6 +622,7 @@ async fn render_times(world: &Arc<World>) {
     println!("\n### Server-side rendering and first load\n");
     println!("| page | HTML bytes | p50 ms | p99 ms |\n|---|---|---|---|");
     let session = &world.sessions[0][0];
+    let mut pages = Vec::new();
     for (name, path, cookie) in [
         ("landing `/`", "/".to_owned(), None),
         (
@@ -627,7 +636,7 @@ async fn render_times(world: &Arc<World>) {
         ),
     ] {
         let mut times = Vec::new();
-        let mut bytes = 0;
+        let mut html = String::new();
         for i in 0..220 {
             let mut request = world
                 .client
@@ -639,46 +648,123 @@ async fn render_times(world: &Arc<World>) {
             let began = Instant::now();
             let response = request.send().await.expect("page");
             assert_eq!(response.status(), StatusCode::OK, "{path}");
-            bytes = response.bytes().await.expect("body").len();
+            html = response.text().await.expect("body");
             if i >= 20 {
                 times.push(began.elapsed());
             }
         }
         times.sort();
         println!(
-            "| {name} | {bytes} | {} | {} |",
+            "| {name} | {} | {} | {} |",
+            html.len(),
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.99))
         );
+        pages.push((name, html));
     }
     println!(
-        "\nEvery page loads the same bundle (bytes as served, tower-http compression at its default levels):\n"
+        "\nFirst load: every file a page needs before it is interactive: the stylesheet, script \
+         and WebAssembly it links, the page's split chunks (cargo-leptos `--split`, from \
+         `__wasm_split_manifest.json`) and their loader. Bytes as served, with tower-http \
+         compression at its default levels:\n"
     );
-    println!("| file | raw | gzip | brotli |\n|---|---|---|---|");
-    let mut totals = [0usize; 3];
-    for file in ["assess.wasm", "assess.js", "assess.css"] {
-        let mut sizes = [0usize; 3];
-        for (k, encoding) in ["identity", "gzip", "br"].into_iter().enumerate() {
-            let response = world
-                .client
-                .get(format!("{}/pkg/{file}", world.base))
-                .header("accept-encoding", encoding)
-                .send()
-                .await
-                .expect("asset");
-            if !response.status().is_success() {
-                println!("| {file} | not built (run `cargo leptos build --release`) | | |");
-                return;
-            }
-            sizes[k] = response.bytes().await.expect("body").len();
-            totals[k] += sizes[k];
+    let manifest: Value = match world
+        .client
+        .get(format!("{}/pkg/__wasm_split_manifest.json", world.base))
+        .send()
+        .await
+    {
+        Ok(response) if response.status().is_success() => {
+            response.json().await.expect("the split manifest")
         }
-        println!("| {file} | {} | {} | {} |", sizes[0], sizes[1], sizes[2]);
+        _ => Value::Null,
+    };
+    for ((name, html), route) in pages
+        .into_iter()
+        .zip(["__home_route_view_", "__test_route_view_"])
+    {
+        let mut groups: Vec<(String, Vec<String>)> = first_load_files(&html)
+            .into_iter()
+            .filter(|href| !href.contains("/chunk_") && !href.contains("/split_"))
+            .map(|href| (href.clone(), vec![href]))
+            .collect();
+        let chunks: Vec<String> = manifest
+            .as_object()
+            .and_then(|m| m.iter().find(|(key, _)| key.starts_with(route)))
+            .and_then(|(_, modules)| modules.as_array())
+            .map(|modules| {
+                modules
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|module| format!("/pkg/{module}.wasm"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !chunks.is_empty() {
+            let loader = "/pkg/__wasm_split.______________________.js".to_owned();
+            groups.retain(|(href, _)| *href != loader);
+            groups.push((loader.clone(), vec![loader]));
+            groups.push((
+                format!("{} chunks of the page (`{route}…`)", chunks.len()),
+                chunks,
+            ));
+        }
+        println!("{name}:\n\n| file | raw | gzip | brotli |\n|---|---|---|---|");
+        let mut totals = [0usize; 3];
+        for (label, files) in groups {
+            let mut sizes = [0usize; 3];
+            for href in files {
+                for (k, encoding) in ["identity", "gzip", "br"].into_iter().enumerate() {
+                    let response = world
+                        .client
+                        .get(format!("{}{href}", world.base))
+                        .header("accept-encoding", encoding)
+                        .send()
+                        .await
+                        .expect("asset");
+                    if !response.status().is_success() {
+                        println!("| {href} | not built (run `.ci/dev bench`) | | |");
+                        return;
+                    }
+                    sizes[k] += response.bytes().await.expect("body").len();
+                }
+            }
+            for k in 0..3 {
+                totals[k] += sizes[k];
+            }
+            println!("| {label} | {} | {} | {} |", sizes[0], sizes[1], sizes[2]);
+        }
+        println!(
+            "| **total** | {} | **{}** | {} |\n",
+            totals[0], totals[1], totals[2]
+        );
     }
-    println!(
-        "| **total** | {} | **{}** | {} |",
-        totals[0], totals[1], totals[2]
-    );
+}
+
+/// The same-origin files a page has the browser load up front: `<link>`s with `rel` stylesheet,
+/// preload or modulepreload, in order, without repeats.
+fn first_load_files(html: &str) -> Vec<String> {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let len = tag[start..].find('"')?;
+        Some(tag[start..start + len].to_owned())
+    };
+    let mut files = Vec::new();
+    for tag in html
+        .split("<link")
+        .skip(1)
+        .filter_map(|t| t.split('>').next())
+    {
+        let rel = attr(tag, "rel").unwrap_or_default();
+        if let Some(href) = attr(tag, "href")
+            && ["stylesheet", "preload", "modulepreload"].contains(&rel.as_str())
+            && href.starts_with('/')
+            && !files.contains(&href)
+        {
+            files.push(href);
+        }
+    }
+    files
 }
 
 #[tokio::main]
@@ -694,8 +780,30 @@ async fn main() {
     let mut memory = vec![("seeded, before any load", server.rss_kib())];
     // Pages first, while the sessions hold what a real one does (not thousands of load-test
     // prompts).
-    render_times(&world).await;
-    let ceiling = spawn(env!("CARGO_BIN_EXE_bench-ceiling"), data.path(), "/healthz").await;
+    if wanted("pages") {
+        render_times(&world).await;
+    }
+    if wanted("api") {
+        api(&world, &server, data.path()).await;
+        memory.push(("after the API load", server.rss_kib()));
+    }
+    if wanted("logins") {
+        logins(&world).await;
+        memory.push(("after the logins", server.rss_kib()));
+    }
+    if wanted("sockets") {
+        sockets(&world, &server).await;
+    }
+    println!("\n### Server memory between sections\n");
+    println!("| after | RSS MiB |\n|---|---|");
+    for (stage, kib) in memory {
+        println!("| {stage} | {:.1} |", kib as f64 / 1024.0);
+    }
+}
+
+/// The ceiling, then every endpoint at every level against it.
+async fn api(world: &Arc<World>, server: &Process, data_dir: &Path) {
+    let ceiling = spawn(env!("CARGO_BIN_EXE_bench-ceiling"), data_dir, "/healthz").await;
 
     println!(
         "### Ceiling and API under load (goal: authenticated JSON ≥ 50% of the ceiling, p99 < 10 ms at 200 clients)\n"
@@ -714,7 +822,7 @@ async fn main() {
     });
     let mut ceilings = Vec::new();
     for clients in LEVELS {
-        let stats = measure(&world, &read, clients).await;
+        let stats = measure(world, &read, clients).await;
         println!(
             "{}",
             row(
@@ -728,14 +836,16 @@ async fn main() {
     }
     for (name, request) in endpoints() {
         for (level, clients) in LEVELS.into_iter().enumerate() {
-            let stats = measure(&world, &request, clients).await;
+            let stats = measure(world, &request, clients).await;
             println!("{}", row(name, clients, &stats, Some(&ceilings[level])));
         }
         eprintln!("server RSS after {name}: {} KiB", server.rss_kib());
     }
     drop(ceiling);
-    memory.push(("after the API load", server.rss_kib()));
+}
 
+/// Logins at rising concurrency against the raw argon2id rate.
+async fn logins(world: &Arc<World>) {
     let login: Request = Arc::new(|w: &World, c, _| {
         w.client
             .post(format!("{}/api/v1/auth/candidate/login", w.base))
@@ -746,7 +856,7 @@ async fn main() {
     });
     let mut logins = Vec::new();
     for clients in [2, 8, 50] {
-        logins.push((clients, measure(&world, &login, clients).await));
+        logins.push((clients, measure(world, &login, clients).await));
     }
     let raw = raw_argon2_rate();
     println!("\n### Login against raw argon2id (goal: ≥ 90%)\n");
@@ -765,13 +875,5 @@ async fn main() {
             ms(stats.p99),
             stats.errors
         );
-    }
-
-    memory.push(("after the logins", server.rss_kib()));
-    sockets(&world, &server).await;
-    println!("\n### Server memory between sections\n");
-    println!("| after | RSS MiB |\n|---|---|");
-    for (stage, kib) in memory {
-        println!("| {stage} | {:.1} |", kib as f64 / 1024.0);
     }
 }
