@@ -717,6 +717,28 @@ async fn the_interviewer_uses_the_model_with_the_live_session_state_and_its_repl
         system.contains("of your 5 AI assistant prompts"),
         "{system}"
     );
+    // The second question goes with the first exchange as context, and only once itself.
+    let contents: Vec<(String, String)> = fake.requests()[1]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .skip(1)
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap_or("").to_owned(),
+                m["content"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let pair = |role: &str, text: &str| (role.to_owned(), text.to_owned());
+    assert_eq!(
+        contents,
+        vec![
+            pair("user", "How long do I have?"),
+            pair("assistant", "About 30 minutes remain."),
+            pair("user", "Can you sketch it for me?"),
+        ]
+    );
     assert_eq!(t.used().await, 0, "the interviewer costs no prompts");
 }
 

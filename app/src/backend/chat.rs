@@ -12,7 +12,7 @@ use super::sessions::{ENDED, settle};
 use super::store::{ChatMessage, SessionRecord, UserRecord, now, rfc3339};
 use super::templates::parse_id;
 use crate::live::{LiveEvent, MAX_CHAT_CHARS};
-use crate::model::{Role, Speaker};
+use crate::model::{Id, Role, Speaker};
 use crate::session::{SessionStatus, TranscriptLine};
 use chrono::{DateTime, Utc};
 
@@ -100,16 +100,11 @@ pub async fn say(state: &AppState, session: &SessionRecord, text: &str) -> Resul
     if session.status != SessionStatus::InProgress {
         return Err(AppError::BadRequest(ENDED.into()));
     }
-    let context = state
-        .store
-        .chat
-        .history(&session.id, CONTEXT_LINES as u32)
-        .await?;
-    post(state, &session, Speaker::Candidate, text).await?;
+    let line = post(state, &session, Speaker::Candidate, text).await?;
     let state = state.clone();
     let text = text.to_owned();
     tokio::spawn(async move {
-        let answer = interviewer_answer(&state, &session, &context, &text).await;
+        let answer = interviewer_answer(&state, &session, &line, &text).await;
         if let Err(err) = post(&state, &session, Speaker::Interviewer, &answer).await {
             tracing::warn!(session_id = %session.id, error = %err, "the interviewer's answer was lost");
         }
@@ -117,30 +112,56 @@ pub async fn say(state: &AppState, session: &SessionRecord, text: &str) -> Resul
     Ok(())
 }
 
+/// Stores a line and publishes it to the session's room; its id.
 async fn post(
     state: &AppState,
     session: &SessionRecord,
     speaker: Speaker,
     text: &str,
-) -> Result<(), AppError> {
+) -> Result<Id, AppError> {
     let message = state.store.chat.append(&session.id, speaker, text).await?;
+    let id = message.id.clone();
     state
         .rooms
         .publish(&session.id, LiveEvent::Message(transcript_line(message)));
-    Ok(())
+    Ok(id)
+}
+
+/// The lines before `line`, the newest [`CONTEXT_LINES`] of them, as the model's context. Read
+/// after the candidate's line went out, so the line never waits for it.
+async fn earlier_lines(state: &AppState, session: &SessionRecord, line: &Id) -> Vec<ChatMessage> {
+    match state
+        .store
+        .chat
+        .history(&session.id, CONTEXT_LINES as u32 + 1)
+        .await
+    {
+        Ok(mut lines) => {
+            lines.retain(|earlier| &earlier.id != line);
+            let skip = lines.len().saturating_sub(CONTEXT_LINES);
+            lines.split_off(skip)
+        }
+        Err(err) => {
+            tracing::warn!(session_id = %session.id, error = %err, "the interviewer answers without the earlier lines");
+            Vec::new()
+        }
+    }
 }
 
 async fn interviewer_answer(
     state: &AppState,
     session: &SessionRecord,
-    context: &[ChatMessage],
+    line: &Id,
     text: &str,
 ) -> String {
     let facts = Facts::of(session, now());
     if check_prompt(text, None).is_some() {
         return REFUSAL.to_owned();
     }
-    let history = exchanges(context);
+    if state.assistant.is_offline() {
+        return facts.answer(text);
+    }
+    let history = exchanges(&earlier_lines(state, session, line).await);
     match state
         .assistant
         .complete(facts.system_prompt(), &history, text)

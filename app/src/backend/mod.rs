@@ -53,6 +53,7 @@ impl AppState {
             StorageConfig::Mongo { uri, db_name } => Store::mongo(uri.expose(), db_name).await?,
         };
         auth::password::warm_up().await;
+        assistant::gatekeeper::warm_up();
         let assistant = Arc::new(assistant::provider::Provider::from_config(
             config.llm.as_ref(),
         ));

@@ -163,6 +163,15 @@ const WHOLE: &str = r"(?:(?:full|complete|whole|entire|final|working|correct|exa
 const THING: &str =
     r"(?:solution|answer|implementation|code|program|script|source code|source|snippet)s?";
 
+/// Compiles every pattern now. They compile on first use otherwise, and every request that needs
+/// them meanwhile waits: the first chat lines or prompts after a start would queue behind it.
+pub fn warm_up() {
+    LazyLock::force(&SOLUTION);
+    LazyLock::force(&INJECTION);
+    LazyLock::force(&ASKS_WHICH);
+    LazyLock::force(&GUESSES);
+}
+
 /// Solution-seeking phrasings, on normalised text.
 static SOLUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [

@@ -140,6 +140,8 @@ const CONNECTION_PRAGMAS: &str = "
 ";
 
 const POOL_SIZE: usize = 8;
+/// Compiled statements kept per connection: more than the store has, so none is compiled twice.
+const STATEMENT_CACHE: usize = 64;
 const POOL_WAIT: Duration = Duration::from_secs(5);
 
 pub struct SqliteStore {
@@ -168,10 +170,13 @@ impl SqliteStore {
             .map_err(|e| StoreError::Internal(e.to_string()))?
             .post_create(Hook::async_fn(|conn, _| {
                 Box::pin(async move {
-                    conn.interact(|c| c.execute_batch(CONNECTION_PRAGMAS))
-                        .await
-                        .map_err(|e| HookError::Message(e.to_string().into()))?
-                        .map_err(HookError::Backend)
+                    conn.interact(|c| {
+                        c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                        c.execute_batch(CONNECTION_PRAGMAS)
+                    })
+                    .await
+                    .map_err(|e| HookError::Message(e.to_string().into()))?
+                    .map_err(HookError::Backend)
                 })
             }))
             .build()
@@ -373,7 +378,7 @@ fn select_sessions(
     params: &[&dyn ToSql],
 ) -> StoreResult<Vec<SessionRecord>> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter}");
-    let mut statement = conn.prepare(&sql)?;
+    let mut statement = conn.prepare_cached(&sql)?;
     let mut sessions = statement
         .query_map(params, session_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -381,6 +386,22 @@ fn select_sessions(
         load_answers(conn, session)?;
     }
     Ok(sessions)
+}
+
+/// `execute` through the connection's statement cache: each statement is compiled once per
+/// connection, not on every call.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// `query_row` through the connection's statement cache.
+fn query_row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, map)
 }
 
 fn find_session(conn: &Connection, id: &Id) -> StoreResult<Option<SessionRecord>> {
@@ -398,7 +419,8 @@ impl UserRepo for SqliteStore {
             created_at: now(),
         };
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO users (id, email, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     record.id,
@@ -418,7 +440,7 @@ impl UserRepo for SqliteStore {
         let email = email.to_owned();
         self.run(move |conn| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1");
-            Ok(conn.query_row(&sql, [email], user_from_row).optional()?)
+            Ok(query_row(conn, &sql, [email], user_from_row).optional()?)
         })
         .await
     }
@@ -427,20 +449,20 @@ impl UserRepo for SqliteStore {
         let id = id.clone();
         self.run(move |conn| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-            Ok(conn.query_row(&sql, [id], user_from_row).optional()?)
+            Ok(query_row(conn, &sql, [id], user_from_row).optional()?)
         })
         .await
     }
 
     async fn delete(&self, id: &Id) -> StoreResult<bool> {
         let id = id.clone();
-        self.run(move |conn| Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? > 0))
+        self.run(move |conn| Ok(exec(conn, "DELETE FROM users WHERE id = ?1", [id])? > 0))
             .await
     }
 
     async fn count(&self) -> StoreResult<u64> {
         self.run(|conn| {
-            let count: i64 = conn.query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))?;
+            let count: i64 = query_row(conn, "SELECT COUNT(*) FROM users", [], |row| row.get(0))?;
             Ok(u64::try_from(count).unwrap_or(0))
         })
         .await
@@ -453,7 +475,8 @@ impl SessionRepo for SqliteStore {
         let record = session.into_record(now());
         let content = to_json(&record.content)?;
         self.run(move |conn| {
-            let inserted = conn.execute(
+            let inserted = exec(
+                conn,
                 "INSERT INTO sessions (id, candidate_id, candidate_email, template_id, template_version, recruiter_id, status, prompt_budget, started_at, deadline, content)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (candidate_id, template_id) WHERE status = 'in_progress' DO NOTHING",
@@ -514,8 +537,8 @@ impl SessionRepo for SqliteStore {
         self.run(move |conn| {
             // One write transaction: the session cannot be closed between the check and the save.
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let state: Option<(SessionStatus, i64)> = tx
-                .query_row(
+            let state: Option<(SessionStatus, i64)> = query_row(
+                    &tx,
                     "SELECT status, deadline FROM sessions WHERE id = ?1",
                     [&id],
                     |row| Ok((row.get(0)?, row.get(1)?)),
@@ -530,7 +553,8 @@ impl SessionRepo for SqliteStore {
                     SaveOutcome::NotActive
                 }
                 Some(_) => {
-                    tx.execute(
+                    exec(
+                        &tx,
                         "INSERT INTO answers (session_id, question_id, answer, submitted_at) VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (session_id, question_id) DO UPDATE SET answer = excluded.answer, submitted_at = excluded.submitted_at",
                         params![id, answer.question_id, value, millis(answer.submitted_at)],
@@ -549,7 +573,8 @@ impl SessionRepo for SqliteStore {
         self.run(move |conn| {
             // The guard and the increment are one statement: SQLite serialises writers, so the
             // budget can never be overspent whatever the concurrency.
-            let updated = conn.execute(
+            let updated = exec(
+                conn,
                 "UPDATE sessions SET used_prompts = used_prompts + 1
                  WHERE id = ?1 AND status = 'in_progress' AND used_prompts < prompt_budget",
                 [&id],
@@ -568,7 +593,8 @@ impl SessionRepo for SqliteStore {
     async fn count_for_template(&self, template_id: &Id) -> StoreResult<u64> {
         let template_id = template_id.clone();
         self.run(move |conn| {
-            let count: i64 = conn.query_row(
+            let count: i64 = query_row(
+                conn,
                 "SELECT COUNT(*) FROM sessions WHERE template_id = ?1",
                 [template_id],
                 |row| row.get(0),
@@ -581,7 +607,8 @@ impl SessionRepo for SqliteStore {
     async fn close(&self, id: &Id, ended_at: DateTime<Utc>) -> StoreResult<Option<SessionRecord>> {
         let id = id.clone();
         self.run(move |conn| {
-            let closed = conn.execute(
+            let closed = exec(
+                conn,
                 "UPDATE sessions SET status = 'completed', ended_at = ?2
                  WHERE id = ?1 AND status = 'in_progress'",
                 params![id, millis(ended_at)],
@@ -598,7 +625,8 @@ impl SessionRepo for SqliteStore {
         let id = id.clone();
         let grading = to_json(grading)?;
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE sessions SET grading = ?2 WHERE id = ?1 AND status = 'completed'",
                 params![id, grading],
             )?;
@@ -645,7 +673,8 @@ impl SessionRepo for SqliteStore {
         self.run(move |conn| {
             let filter = "recruiter_id = ?1 AND status = 'completed' AND (?2 IS NULL OR template_id = ?2) \
                  AND (?3 IS NULL OR instr(lower(candidate_email), lower(?3)) > 0)";
-            let total: i64 = conn.query_row(
+            let total: i64 = query_row(
+                conn,
                 &format!("SELECT COUNT(*) FROM sessions WHERE {filter}"),
                 params![recruiter_id, template_id, candidate],
                 |row| row.get(0),
@@ -667,7 +696,7 @@ impl SessionRepo for SqliteStore {
         let recruiter_id = recruiter_id.clone();
         let template_id = template_id.clone();
         self.run(move |conn| {
-            let mut statement = conn.prepare(
+            let mut statement = conn.prepare_cached(
                 "SELECT json_extract(grading, '$.scores.total_score') FROM sessions \
                  WHERE recruiter_id = ?1 AND template_id = ?2 AND status = 'completed' \
                  AND grading IS NOT NULL",
@@ -701,7 +730,7 @@ impl SessionRepo for SqliteStore {
 
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>> {
         self.run(move |conn| {
-            let mut statement = conn.prepare(
+            let mut statement = conn.prepare_cached(
                 "SELECT id FROM sessions WHERE status = 'in_progress' AND deadline <= ?1 ORDER BY deadline LIMIT ?2",
             )?;
             let ids = statement
@@ -715,7 +744,8 @@ impl SessionRepo for SqliteStore {
     async fn refund_prompt(&self, id: &Id) -> StoreResult<()> {
         let id = id.clone();
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE sessions SET used_prompts = used_prompts - 1 WHERE id = ?1 AND used_prompts > 0",
                 [id],
             )?;
@@ -727,7 +757,8 @@ impl SessionRepo for SqliteStore {
     async fn record_prompt(&self, p: PromptRecord) -> StoreResult<()> {
         self.run(move |conn| {
             let tx = conn.transaction()?;
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO prompts (id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
@@ -744,7 +775,8 @@ impl SessionRepo for SqliteStore {
                 ],
             )?;
             if p.was_blocked {
-                tx.execute(
+                exec(
+                    &tx,
                     "UPDATE sessions SET blocked_prompts = blocked_prompts + 1 WHERE id = ?1",
                     [&p.session_id],
                 )?;
@@ -758,7 +790,7 @@ impl SessionRepo for SqliteStore {
     async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>> {
         let session_id = session_id.clone();
         self.run(move |conn| {
-            let mut statement = conn.prepare(
+            let mut statement = conn.prepare_cached(
                 "SELECT id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider
                  FROM prompts WHERE session_id = ?1 ORDER BY ts, id",
             )?;
@@ -785,7 +817,8 @@ impl SessionRepo for SqliteStore {
 
     async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()> {
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO integrity_events (id, session_id, ts, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     event.id,
@@ -803,7 +836,7 @@ impl SessionRepo for SqliteStore {
     async fn events(&self, session_id: &Id) -> StoreResult<Vec<IntegrityRecord>> {
         let session_id = session_id.clone();
         self.run(move |conn| {
-            let mut statement = conn.prepare(
+            let mut statement = conn.prepare_cached(
                 "SELECT id, session_id, ts, kind, detail FROM integrity_events WHERE session_id = ?1 ORDER BY ts, id",
             )?;
             let events = statement
@@ -825,7 +858,8 @@ impl SessionRepo for SqliteStore {
     async fn count_events(&self, session_id: &Id) -> StoreResult<u64> {
         let session_id = session_id.clone();
         self.run(move |conn| {
-            let count: i64 = conn.query_row(
+            let count: i64 = query_row(
+                conn,
                 "SELECT COUNT(*) FROM integrity_events WHERE session_id = ?1",
                 [session_id],
                 |row| row.get(0),
@@ -865,7 +899,7 @@ fn template_from_row(row: &Row<'_>) -> rusqlite::Result<TemplateRecord> {
 
 fn find_template(conn: &Connection, id: &Id) -> StoreResult<Option<TemplateRecord>> {
     let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM templates WHERE id = ?1");
-    Ok(conn.query_row(&sql, [id], template_from_row).optional()?)
+    Ok(query_row(conn, &sql, [id], template_from_row).optional()?)
 }
 
 fn list_templates(
@@ -876,7 +910,7 @@ fn list_templates(
     let sql = format!(
         "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE {filter} = ?1 ORDER BY created_at DESC, id DESC"
     );
-    let mut statement = conn.prepare(&sql)?;
+    let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map([value], template_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -887,7 +921,8 @@ impl TemplateRepo for SqliteStore {
         let record = template.into_record();
         let content = to_json(&record.content)?;
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO templates (id, owner_id, status, version, created_at, updated_at, content)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -937,13 +972,13 @@ impl TemplateRepo for SqliteStore {
                  WHERE id = ?1 AND version = ?2
                  RETURNING {TEMPLATE_COLUMNS}"
             );
-            Ok(conn
-                .query_row(
-                    &sql,
-                    params![id, expected_version, content, next_version, millis(now())],
-                    template_from_row,
-                )
-                .optional()?)
+            Ok(query_row(
+                conn,
+                &sql,
+                params![id, expected_version, content, next_version, millis(now())],
+                template_from_row,
+            )
+            .optional()?)
         })
         .await
     }
@@ -959,13 +994,13 @@ impl TemplateRepo for SqliteStore {
                 "UPDATE templates SET status = ?2, updated_at = ?3 WHERE id = ?1
                  RETURNING {TEMPLATE_COLUMNS}"
             );
-            Ok(conn
-                .query_row(
-                    &sql,
-                    params![id, status.as_str(), millis(now())],
-                    template_from_row,
-                )
-                .optional()?)
+            Ok(query_row(
+                conn,
+                &sql,
+                params![id, status.as_str(), millis(now())],
+                template_from_row,
+            )
+            .optional()?)
         })
         .await
     }
@@ -987,7 +1022,8 @@ impl ChatRepo for SqliteStore {
             message: message.to_owned(),
         };
         self.run(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO chat_messages (id, session_id, ts, speaker, message) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     record.id,
