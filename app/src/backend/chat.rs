@@ -92,16 +92,13 @@ pub async fn say(state: &AppState, session: &SessionRecord, text: &str) -> Resul
             "message: must be at most {MAX_CHAT_CHARS} characters"
         )));
     }
-    // Re-read: the session may have ended since the socket opened.
-    let session = match state.store.sessions.find(&session.id).await? {
-        Some(found) => settle(state, found).await?,
-        None => return Err(AppError::NotFound("Session not found.".into())),
-    };
-    if session.status != SessionStatus::InProgress {
+    // No store read on the line's path: the deadline is known, and a session ended otherwise
+    // tells its room, whose events a socket handles before the next line it reads.
+    if session.status != SessionStatus::InProgress || now() >= session.deadline {
         return Err(AppError::BadRequest(ENDED.into()));
     }
-    let line = post(state, &session, Speaker::Candidate, text).await?;
-    let state = state.clone();
+    let line = post(state, session, Speaker::Candidate, text).await?;
+    let (state, session) = (state.clone(), session.clone());
     let text = text.to_owned();
     tokio::spawn(async move {
         let answer = interviewer_answer(&state, &session, &line, &text).await;

@@ -161,6 +161,29 @@ async fn run(
 
     loop {
         tokio::select! {
+            // Room events first: a session that ended is seen before any later line is read.
+            biased;
+            event = room.recv() => match event {
+                Ok(event) => {
+                    if let LiveEvent::Message(line) = event.as_ref()
+                        && seen.contains(&line.id)
+                    {
+                        continue;
+                    }
+                    if seat == Seat::Observer || event.for_candidate() {
+                        sink.send(frame(&event)).await?;
+                    }
+                    if matches!(event.as_ref(), LiveEvent::Ended { .. }) {
+                        sink.send(close(NORMAL, "session ended")).await?;
+                        break;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    sink.send(close(TRY_AGAIN_LATER, "fell behind; reconnect")).await?;
+                    break;
+                }
+                Err(RecvError::Closed) => break,
+            },
             incoming = stream.next() => {
                 let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
@@ -201,27 +224,6 @@ async fn run(
                     sink.send(frame(&LiveEvent::Error { detail: err.detail() })).await?;
                 }
             }
-            event = room.recv() => match event {
-                Ok(event) => {
-                    if let LiveEvent::Message(line) = event.as_ref()
-                        && seen.contains(&line.id)
-                    {
-                        continue;
-                    }
-                    if seat == Seat::Observer || event.for_candidate() {
-                        sink.send(frame(&event)).await?;
-                    }
-                    if matches!(event.as_ref(), LiveEvent::Ended { .. }) {
-                        sink.send(close(NORMAL, "session ended")).await?;
-                        break;
-                    }
-                }
-                Err(RecvError::Lagged(_)) => {
-                    sink.send(close(TRY_AGAIN_LATER, "fell behind; reconnect")).await?;
-                    break;
-                }
-                Err(RecvError::Closed) => break,
-            },
             _ = ping.tick() => {
                 if last_heard.elapsed() >= IDLE_AFTER {
                     sink.send(close(GOING_AWAY, "idle")).await?;
