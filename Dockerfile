@@ -19,7 +19,7 @@ RUN cd end2end && npm ci --no-audit --no-fund
 ENV PATH="/src/end2end/node_modules/.bin:${PATH}" \
     LEPTOS_OUTPUT_NAME=assess
 COPY . .
-# --split: each page's code is a chunk of its own, fetched with the page.
+# --split: `#[lazy]` code becomes chunks fetched on demand (no page is lazy at the moment).
 RUN cargo leptos build --release --split
 
 FROM debian:bookworm-slim AS runtime

@@ -19,8 +19,8 @@ async function signUp(page, role, email, password = PASSWORD) {
 }
 
 async function logIn(page, role, email, password = PASSWORD) {
-  // After signing up, the address changes before the login page's code (a lazy chunk) has
-  // replaced the signup form, which has the same fields: type only once the login page is there.
+  // After signing up, the app navigates to the login page, whose form has the same fields as the
+  // signup form: type only once the login page is there, as a person would.
   await expect(page.getByRole('heading', { name: 'Log in', level: 1 })).toBeVisible();
   await page.getByRole('radio', { name: new RegExp(role, 'i') }).check();
   await page.getByLabel('Email').fill(email);

@@ -25,9 +25,8 @@ use layout::{Footer, Header};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
-    lazy_route,
 };
 use results::{ResultDetailPage, ResultsPage};
 use watch::LivePage;
@@ -121,38 +120,6 @@ fn focus_main(ev: leptos::ev::MouseEvent) {
     }
 }
 
-/// Each page's code is split out of the main WebAssembly module (cargo-leptos `--split`) and
-/// fetched with the route: the first load of a page carries the shell and that page only.
-macro_rules! lazy_pages {
-    ($($route:ident => $page:ident),* $(,)?) => {$(
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
-            }
-        }
-    )*};
-}
-
-lazy_pages! {
-    HomeRoute => HomePage,
-    LoginRoute => LoginPage,
-    SignupRoute => SignupPage,
-    CandidateHomeRoute => CandidateHome,
-    TestRoute => TestPage,
-    RecruiterHomeRoute => RecruiterHome,
-    BuilderRoute => BuilderPage,
-    ResultsRoute => ResultsPage,
-    ResultDetailRoute => ResultDetailPage,
-    LiveRoute => LivePage,
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -175,36 +142,36 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
                     <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()} />
-                        <Route path=StaticSegment("login") view={Lazy::<LoginRoute>::new()} />
-                        <Route path=StaticSegment("signup") view={Lazy::<SignupRoute>::new()} />
+                        <Route path=StaticSegment("") view=HomePage />
+                        <Route path=StaticSegment("login") view=LoginPage />
+                        <Route path=StaticSegment("signup") view=SignupPage />
                         // Private pages render completely before the first byte, so their
                         // status (302 to log in, 403 for the other role) is always right.
-                        <Route path=StaticSegment("candidate") view={Lazy::<CandidateHomeRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=StaticSegment("candidate") view=CandidateHome ssr=SsrMode::Async />
                         <Route
                             path=(StaticSegment("candidate"), StaticSegment("session"), ParamSegment("id"))
-                            view={Lazy::<TestRoute>::new()}
+                            view=TestPage
                             ssr=SsrMode::Async
                         />
-                        <Route path=StaticSegment("recruiter") view={Lazy::<RecruiterHomeRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=StaticSegment("recruiter") view=RecruiterHome ssr=SsrMode::Async />
                         <Route
                             path=(StaticSegment("recruiter"), StaticSegment("templates"), ParamSegment("id"))
-                            view={Lazy::<BuilderRoute>::new()}
+                            view=BuilderPage
                             ssr=SsrMode::Async
                         />
                         <Route
                             path=(StaticSegment("recruiter"), StaticSegment("results"))
-                            view={Lazy::<ResultsRoute>::new()}
+                            view=ResultsPage
                             ssr=SsrMode::Async
                         />
                         <Route
                             path=(StaticSegment("recruiter"), StaticSegment("results"), ParamSegment("id"))
-                            view={Lazy::<ResultDetailRoute>::new()}
+                            view=ResultDetailPage
                             ssr=SsrMode::Async
                         />
                         <Route
                             path=(StaticSegment("recruiter"), StaticSegment("live"), ParamSegment("id"))
-                            view={Lazy::<LiveRoute>::new()}
+                            view=LivePage
                             ssr=SsrMode::Async
                         />
                     </Routes>
