@@ -340,6 +340,44 @@ async fn chat_history_is_per_session_in_order_and_limited_to_the_newest() {
 }
 
 #[tokio::test]
+async fn a_burst_of_lines_from_many_rooms_at_once_lands_whole_and_in_order() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let rooms: Vec<Id> = (0..40).map(|_| new_id()).collect();
+        let line = |room: &Id, i: usize| format!("{room}: line {i}");
+        // Every room says its lines one after another; all rooms at once.
+        let senders: Vec<_> = rooms
+            .iter()
+            .map(|room| {
+                let (store, room) = (store.clone(), room.clone());
+                tokio::spawn(async move {
+                    for i in 0..6 {
+                        let stored = store
+                            .chat
+                            .append(&room, Speaker::Candidate, &line(&room, i))
+                            .await?;
+                        assert_eq!(stored.message, line(&room, i));
+                        assert_eq!(stored.session_id, room);
+                    }
+                    Ok::<_, app::backend::store::StoreError>(())
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.await.expect("sender task").expect(name);
+        }
+        for room in &rooms {
+            let history = store.chat.history(room, 100).await.expect(name);
+            let texts: Vec<_> = history.iter().map(|m| m.message.clone()).collect();
+            let expected: Vec<_> = (0..6).map(|i| line(room, i)).collect();
+            assert_eq!(texts, expected, "{name}: every line, once, in order, in its own room");
+        }
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn data_survives_a_restart() {
     for engine in Engine::all() {
         let name = engine.name();

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// Errors of the storage layer. Mapped to HTTP once, at the edge.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A unique key (named) already exists.
     #[error("duplicate value for unique field `{0}`")]

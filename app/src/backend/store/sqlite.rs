@@ -20,6 +20,7 @@ use deadpool_sqlite::rusqlite::{
 use deadpool_sqlite::{Config, Hook, HookError, Pool, Runtime, Timeouts};
 use std::path::Path;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// Database file name inside `DATA_DIR`.
 pub const DB_FILE: &str = "assess.db";
@@ -144,9 +145,21 @@ const POOL_SIZE: usize = 8;
 const STATEMENT_CACHE: usize = 64;
 const POOL_WAIT: Duration = Duration::from_secs(5);
 
+/// Chat lines waiting for the writer, and most written in one transaction.
+const CHAT_QUEUE: usize = 4096;
+const CHAT_BATCH: usize = 256;
+
 pub struct SqliteStore {
     pool: Pool,
+    /// Chat lines arrive in bursts (a room of candidates typing at once, each line answered by
+    /// the interviewer). One task writes them, all that are waiting in one transaction: a burst
+    /// costs a few commits, and no line's writer sleeps on another's lock (SQLite's busy handler
+    /// backs off in steps of milliseconds).
+    chat_lines: mpsc::Sender<PendingLine>,
 }
+
+/// A chat line to store, and where to say whether it was.
+type PendingLine = (ChatMessage, oneshot::Sender<StoreResult<()>>);
 
 impl SqliteStore {
     pub async fn open(data_dir: &Path) -> StoreResult<Self> {
@@ -181,9 +194,11 @@ impl SqliteStore {
             }))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let store = SqliteStore { pool };
-        store.run(migrate).await?;
-        Ok(store)
+        run_on(&pool, migrate).await?;
+        let (chat_lines, queue) = mpsc::channel(CHAT_QUEUE);
+        // Ends when the store (the queue's only sender) is dropped.
+        tokio::spawn(write_chat_lines(pool.clone(), queue));
+        Ok(SqliteStore { pool, chat_lines })
     }
 
     /// Runs `f` on a pooled connection in the blocking pool.
@@ -192,15 +207,74 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.interact(f)
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))?
+        run_on(&self.pool, f).await
     }
+}
+
+async fn run_on<T, F>(pool: &Pool, f: F) -> StoreResult<T>
+where
+    F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let conn = pool
+        .get()
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    conn.interact(f)
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?
+}
+
+/// The chat writer: takes every line waiting (up to [`CHAT_BATCH`]) and stores them in one
+/// transaction. A line that cannot be stored fails alone; a failed commit fails the batch.
+async fn write_chat_lines(pool: Pool, mut queue: mpsc::Receiver<PendingLine>) {
+    let mut batch = Vec::with_capacity(CHAT_BATCH);
+    while queue.recv_many(&mut batch, CHAT_BATCH).await > 0 {
+        let (lines, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+        let count = lines.len();
+        match run_on(&pool, move |conn| insert_chat_lines(conn, &lines)).await {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    // The caller may have gone (its socket closed): nothing to tell.
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(err) => {
+                tracing::warn!(lines = count, error = %err, "could not store a batch of chat lines");
+                for reply in replies {
+                    let _ = reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+}
+
+fn insert_chat_lines(
+    conn: &mut Connection,
+    lines: &[ChatMessage],
+) -> StoreResult<Vec<StoreResult<()>>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // A failed INSERT undoes only itself; the transaction and the other lines go on.
+    let outcomes = lines
+        .iter()
+        .map(|line| {
+            exec(
+                &tx,
+                "INSERT INTO chat_messages (id, session_id, ts, speaker, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    line.id,
+                    line.session_id,
+                    millis(line.timestamp),
+                    line.speaker.as_str(),
+                    line.message
+                ],
+            )
+            .map(drop)
+            .map_err(StoreError::from)
+        })
+        .collect();
+    tx.commit()?;
+    Ok(outcomes)
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -1021,21 +1095,14 @@ impl ChatRepo for SqliteStore {
             speaker,
             message: message.to_owned(),
         };
-        self.run(move |conn| {
-            exec(
-                conn,
-                "INSERT INTO chat_messages (id, session_id, ts, speaker, message) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    record.id,
-                    record.session_id,
-                    millis(record.timestamp),
-                    record.speaker.as_str(),
-                    record.message
-                ],
-            )?;
-            Ok(record)
-        })
-        .await
+        let (reply, stored) = oneshot::channel();
+        let gone = || StoreError::Unavailable("the chat writer has stopped".into());
+        self.chat_lines
+            .send((record.clone(), reply))
+            .await
+            .map_err(|_| gone())?;
+        stored.await.map_err(|_| gone())??;
+        Ok(record)
     }
 
     async fn history(&self, session_id: &Id, limit: u32) -> StoreResult<Vec<ChatMessage>> {
