@@ -21,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, protocol::WebSocketConfig};
 
 const CANDIDATES: usize = 200;
 /// Templates every candidate has a session on (in progress) for answers, prompts and sockets.
@@ -489,9 +489,14 @@ async fn sockets(world: &Arc<World>, server: &Process) {
     let connect = |session: String, token: String| {
         let url = format!("{ws_base}/api/v1/candidate/ws/chat/{session}?token={token}");
         async move {
-            let (mut socket, _) = tokio_tungstenite::connect_async(url)
-                .await
-                .expect("a socket");
+            // Like a browser: small read buffers and no Nagle delay. tungstenite's default 128 KiB
+            // read buffer per socket is zeroed on the first read: 1,100 of them made this client
+            // spend the first burst's milliseconds faulting in pages on the server's cores.
+            let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+            let (mut socket, _) =
+                tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+                    .await
+                    .expect("a socket");
             // The first frame is the history.
             let _ = socket.next().await;
             socket
