@@ -371,7 +371,10 @@ async fn a_burst_of_lines_from_many_rooms_at_once_lands_whole_and_in_order() {
             let history = store.chat.history(room, 100).await.expect(name);
             let texts: Vec<_> = history.iter().map(|m| m.message.clone()).collect();
             let expected: Vec<_> = (0..6).map(|i| line(room, i)).collect();
-            assert_eq!(texts, expected, "{name}: every line, once, in order, in its own room");
+            assert_eq!(
+                texts, expected,
+                "{name}: every line, once, in order, in its own room"
+            );
         }
         engine.cleanup().await;
     }

@@ -161,6 +161,15 @@ pub fn app_service(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, So
     router(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
+/// For `ListenerExt::tap_io` on every accepted connection: small frames (chat lines, live events,
+/// the parts of a streamed page) go out at once. With Nagle's algorithm a write that follows an
+/// unacknowledged one waits for the peer's delayed ACK, ~40 ms.
+pub fn send_without_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %err, "could not set TCP_NODELAY");
+    }
+}
+
 /// Resolves on SIGTERM or Ctrl-C, so in-flight requests can finish before the process exits.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -77,13 +77,7 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {addr} (LEPTOS_SITE_ADDR): {e}"))?;
     tracing::info!(%addr, store = state.store.engine, "listening on http://{addr}");
 
-    // Small frames (chat lines, live events) go out at once: with Nagle's algorithm a frame
-    // written while the previous one is unacknowledged waits for the peer's delayed ACK (~40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "could not set TCP_NODELAY");
-        }
-    });
+    let listener = listener.tap_io(server::send_without_delay);
     axum::serve(listener, server::app_service(state))
         .with_graceful_shutdown(server::shutdown_signal())
         .await

@@ -10,6 +10,7 @@ use app::model::Id;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::process::ExitCode;
@@ -50,6 +51,8 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Configured like the app's listener, so the two differ only in what they do per request.
+    let listener = listener.tap_io(server::send_without_delay);
     match axum::serve(listener, app).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -70,6 +70,8 @@ pub async fn spawn_app_configured(
         .expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let service = server::app_service(state.clone());
+    // Accepted like the binary accepts them.
+    let listener = axum::serve::ListenerExt::tap_io(listener, server::send_without_delay);
     tokio::spawn(async move { axum::serve(listener, service).await.expect("serve") });
 
     let client = reqwest::Client::builder()
