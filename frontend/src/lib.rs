@@ -1,7 +1,7 @@
-//! Browser entry point: hydrates the server-rendered page into the interactive app.
+//! Browser entry point: makes the server-rendered page's islands interactive.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::ui::App);
+    app::ui::hydrate();
 }

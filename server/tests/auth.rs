@@ -516,6 +516,46 @@ async fn the_web_session_is_an_httponly_cookie_accepted_by_the_api() {
 }
 
 #[tokio::test]
+async fn logging_out_is_a_plain_form_that_works_without_javascript() {
+    let app = spawn_app().await;
+    app.register("candidate", "plain@example.com").await;
+    let cookie = web_login(&app, "plain@example.com").await;
+    let page = app
+        .client
+        .get(app.url("/candidate"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<form method="post" action="/api/account/log-out""#),
+        "the header's log-out button posts a form"
+    );
+
+    // What the browser sends when that form is submitted: it is sent home, signed out.
+    let submitted = app
+        .client
+        .post(app.url("/api/account/log-out"))
+        .header("cookie", &cookie)
+        .header("origin", app.url(""))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 302);
+    assert_eq!(submitted.headers()["location"], "/");
+    assert!(
+        submitted.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+}
+
+#[tokio::test]
 async fn cookie_authenticated_changes_from_another_origin_are_refused() {
     let app = spawn_app().await;
     app.register("candidate", "csrf@example.com").await;

@@ -113,6 +113,11 @@ async fn the_home_page_is_server_rendered_with_the_hydration_bundle() {
         html.contains("5 of 5 prompts left"),
         "the meter renders on the server too"
     );
+    assert!(
+        html.contains(r#"<leptos-island data-component="PromptMeterPreview_"#),
+        "the meter is the page's one island"
+    );
+    assert_eq!(html.matches("<leptos-island").count(), 1);
 }
 
 #[tokio::test]

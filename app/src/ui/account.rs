@@ -7,41 +7,28 @@ use leptos::prelude::*;
 use leptos::server::ServerAction;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Redirect};
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_query_map};
 
-/// The signed-in user for the whole app. The server resolves it before sending a page (so private
-/// pages get real 302/403 answers and a reload keeps the session); afterwards, log-in and log-out
-/// results in the browser replace it directly, without another round trip.
+/// The signed-in user, for the pages the server renders (so private pages get real 302/403
+/// answers). Logging in or out loads a new page, which asks again.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub user: Resource<Result<Option<UserView>, ApiError>>,
-    /// Set by the latest log-in or log-out in this tab; wins over `user`.
-    changed: RwSignal<Option<Option<UserView>>>,
 }
 
 impl Session {
     pub fn provide() -> Self {
         // Blocking: the server knows who is signed in before it sends any HTML.
         let user = Resource::new_blocking(|| (), |_| current_user());
-        let changed = RwSignal::new(None);
-        let session = Session { user, changed };
+        let session = Session { user };
         provide_context(session);
         session
     }
 
-    /// Records the outcome of a log-in (`Some(user)`) or log-out (`None`) in this tab.
-    pub fn set(&self, user: Option<UserView>) {
-        self.changed.set(Some(user));
-    }
-
     /// Who is signed in: `None` while still unknown, `Some(Err)` when the server could not say.
     pub fn state(&self) -> Option<Result<Option<UserView>, ApiError>> {
-        match self.changed.get() {
-            Some(user) => Some(Ok(user)),
-            None => self.user.get(),
-        }
+        self.user.get()
     }
 
     /// The signed-in user as far as it is known now (`None` while loading or signed out).
@@ -52,20 +39,6 @@ impl Session {
 
 pub fn use_session() -> Session {
     expect_context::<Session>()
-}
-
-/// Percent-encodes a path and query for use as one query parameter value.
-fn encode_component(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for byte in raw.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// Renders `children` only for a signed-in user of `role`: signed-out visitors are sent to log in
@@ -93,7 +66,7 @@ pub fn RequireRole(role: Role, children: ChildrenFn) -> impl IntoView {
                             } else {
                                 format!("{pathname}?{}", search.trim_start_matches('?'))
                             };
-                            let path = format!("/login?role={role}&next={}", encode_component(&here));
+                            let path = format!("/login?role={role}&next={}", super::encode_component(&here));
                             view! { <Redirect path /> }.into_any()
                         }
                         Err(err) => view! {
@@ -134,17 +107,10 @@ pub fn NotAllowed(needed: Role, actual: Role) -> impl IntoView {
 }
 
 /// The header's account area: who is signed in and a log-out button, or log-in and sign-up links.
+/// Logging out is a plain form: the server clears the cookie and sends the browser home.
 #[component]
 pub fn AccountMenu() -> impl IntoView {
     let session = use_session();
-    let log_out = ServerAction::<LogOut>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = log_out.value().get() {
-            session.set(None);
-            navigate("/", NavigateOptions::default());
-        }
-    });
     view! {
         <Transition fallback=|| ()>
             {move || match session.signed_in() {
@@ -155,9 +121,9 @@ pub fn AccountMenu() -> impl IntoView {
                             " "
                             {user.email.clone()}
                         </span>
-                        <ActionForm action=log_out attr:class="inline">
+                        <form method="post" action=LogOut::url() class="inline">
                             <button type="submit" class="button secondary">"Log out"</button>
-                        </ActionForm>
+                        </form>
                     </div>
                 }
                 .into_any(),
@@ -280,12 +246,40 @@ fn server_error<T>(latest: Option<Result<T, ApiError>>, field: Option<&str>) -> 
     })
 }
 
+/// Where a log-in goes next: the `next` of the address when it is a local path.
+fn next_from_query(raw: Option<String>) -> Option<String> {
+    raw.filter(|next| safe_next(Some(next)).is_some())
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let session = use_session();
-    let action = ServerAction::<LogIn>::new();
     let query = use_query_map();
-    let role = RwSignal::new(role_from_query(query.read_untracked().get("role")));
+    let (role, next, registered) = query.with_untracked(|q| {
+        (
+            role_from_query(q.get("role")),
+            next_from_query(q.get("next")),
+            q.get("registered").is_some(),
+        )
+    });
+    view! {
+        <Title text="Log in" />
+        <section class="panel auth" aria-labelledby="login-title">
+            <h1 id="login-title">"Log in"</h1>
+            {registered.then(|| view! {
+                <p class="notice ok" role="status">"Account created. Log in to continue."</p>
+            })}
+            <LoginForm role next />
+            <p>"New here? " <A href="/signup">"Create an account"</A></p>
+        </section>
+    }
+}
+
+/// The log-in form (an island). Without JavaScript it still posts, and the server redirects.
+#[island(lazy)]
+fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
+    super::island_ready();
+    let action = ServerAction::<LogIn>::new();
+    let role = RwSignal::new(role);
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
@@ -300,20 +294,14 @@ pub fn LoginPage() -> impl IntoView {
         (submitted.get() && password.get().is_empty()).then(|| "Enter your password".to_owned())
     });
     let form_error = move || server_error(action.value().get(), None);
-    let registered = move || query.read().get("registered").is_some();
-    let next = move || {
-        query
-            .read()
-            .get("next")
-            .filter(|next| safe_next(Some(next)).is_some())
-    };
 
-    let navigate = use_navigate();
+    let next = StoredValue::new(next);
     Effect::new(move |_| {
         if let Some(Ok(user)) = action.value().get() {
-            let target = next().unwrap_or_else(|| user.role.home_path().to_owned());
-            session.set(Some(user));
-            navigate(&target, NavigateOptions::default());
+            let target = next
+                .get_value()
+                .unwrap_or_else(|| user.role.home_path().to_owned());
+            super::go(&target);
         }
     });
 
@@ -327,39 +315,49 @@ pub fn LoginPage() -> impl IntoView {
             role: role.get_untracked(),
             email: email.get_untracked(),
             password: password.get_untracked(),
-            next: next(),
+            next: next.get_value(),
         });
     };
 
     view! {
-        <Title text="Log in" />
-        <section class="panel auth" aria-labelledby="login-title">
-            <h1 id="login-title">"Log in"</h1>
-            <Show when=registered>
-                <p class="notice ok" role="status">"Account created. Log in to continue."</p>
+        <form method="post" action=LogIn::url() novalidate on:submit=on_submit>
+            <RoleChoice role />
+            <input type="hidden" name="next" value=next.get_value() />
+            <Field id="email" label="Email" kind="email" autocomplete="username" value=email error=email_error />
+            <Field id="password" label="Password" kind="password" autocomplete="current-password" value=password error=password_error />
+            <Show when=move || form_error().is_some()>
+                <p class="form-error" role="alert">{form_error}</p>
             </Show>
-            <form method="post" action=LogIn::url() novalidate on:submit=on_submit>
-                <RoleChoice role />
-                <input type="hidden" name="next" value=next />
-                <Field id="email" label="Email" kind="email" autocomplete="username" value=email error=email_error />
-                <Field id="password" label="Password" kind="password" autocomplete="current-password" value=password error=password_error />
-                <Show when=move || form_error().is_some()>
-                    <p class="form-error" role="alert">{form_error}</p>
-                </Show>
-                <button type="submit" class="button" disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { "Logging in…" } else { "Log in" }}
-                </button>
-            </form>
-            <p>"New here? " <A href="/signup">"Create an account"</A></p>
-        </section>
+            // Succeeded: the next page is loading.
+            <button type="submit" class="button" disabled=move || action.pending().get() || action.value().with(|v| matches!(v, Some(Ok(_))))>
+                {move || if action.pending().get() { "Logging in…" } else { "Log in" }}
+            </button>
+        </form>
     }
+    // Erased: the page around it would otherwise nest too deep a type for the compiler.
+    .into_any()
 }
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let query = use_query_map();
+    let role = role_from_query(query.with_untracked(|q| q.get("role")));
+    view! {
+        <Title text="Sign up" />
+        <section class="panel auth" aria-labelledby="signup-title">
+            <h1 id="signup-title">"Create your account"</h1>
+            <SignupForm role />
+            <p>"Already have an account? " <A href="/login">"Log in"</A></p>
+        </section>
+    }
+}
+
+/// The sign-up form (an island). Without JavaScript it still posts, and the server redirects.
+#[island(lazy)]
+fn SignupForm(role: Role) -> impl IntoView {
+    super::island_ready();
     let action = ServerAction::<SignUp>::new();
-    let role = RwSignal::new(role_from_query(query.read_untracked().get("role")));
+    let role = RwSignal::new(role);
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
@@ -381,13 +379,9 @@ pub fn SignupPage() -> impl IntoView {
     });
     let form_error = move || server_error(action.value().get(), None);
 
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(user)) = action.value().get() {
-            navigate(
-                &format!("/login?role={}&registered=1", user.role),
-                NavigateOptions::default(),
-            );
+            super::go(&format!("/login?role={}&registered=1", user.role));
         }
     });
 
@@ -405,36 +399,34 @@ pub fn SignupPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Sign up" />
-        <section class="panel auth" aria-labelledby="signup-title">
-            <h1 id="signup-title">"Create your account"</h1>
-            <form method="post" action=SignUp::url() novalidate on:submit=on_submit>
-                <RoleChoice role />
-                <Field id="email" label="Email" kind="email" autocomplete="email" value=email error=email_error />
-                <Field
-                    id="password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="new-password"
-                    value=password
-                    error=password_error
-                    hint="8 to 128 characters."
-                />
-                <Show when=move || form_error().is_some()>
-                    <p class="form-error" role="alert">{form_error}</p>
-                </Show>
-                <button type="submit" class="button" disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { "Creating account…" } else { "Create account" }}
-                </button>
-            </form>
-            <p>"Already have an account? " <A href="/login">"Log in"</A></p>
-        </section>
+        <form method="post" action=SignUp::url() novalidate on:submit=on_submit>
+            <RoleChoice role />
+            <Field id="email" label="Email" kind="email" autocomplete="email" value=email error=email_error />
+            <Field
+                id="password"
+                label="Password"
+                kind="password"
+                autocomplete="new-password"
+                value=password
+                error=password_error
+                hint="8 to 128 characters."
+            />
+            <Show when=move || form_error().is_some()>
+                <p class="form-error" role="alert">{form_error}</p>
+            </Show>
+            <button type="submit" class="button" disabled=move || action.pending().get() || action.value().with(|v| matches!(v, Some(Ok(_))))>
+                {move || if action.pending().get() { "Creating account…" } else { "Create account" }}
+            </button>
+        </form>
     }
+    // Erased: the page around it would otherwise nest too deep a type for the compiler.
+    .into_any()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::encode_component;
 
     #[test]
     fn next_is_encoded_as_one_query_value() {

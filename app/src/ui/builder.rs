@@ -12,7 +12,6 @@ use crate::template::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
@@ -553,7 +552,10 @@ pub fn BuilderPage() -> AnyView {
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the test…"</p> }>
                 {move || loaded.get().map(|result| match result {
                     Err(err) => load_failed("Cannot open this test", err.detail, "/recruiter", "Back to your tests"),
-                    Ok(template) => view! { <Builder template /> }.into_any(),
+                    Ok(template) => view! {
+                        <Title text=builder_heading(template.as_ref()) />
+                        <Builder template />
+                    }.into_any(),
                 })}
             </Suspense>
         </RequireRole>
@@ -561,8 +563,17 @@ pub fn BuilderPage() -> AnyView {
     .into_any()
 }
 
-#[component]
-fn Builder(template: Option<Template>) -> AnyView {
+fn builder_heading(template: Option<&Template>) -> String {
+    match template {
+        Some(t) => format!("Edit “{}”", t.content.title),
+        None => "New test".to_owned(),
+    }
+}
+
+/// The test builder (an island): questions edited, previewed, saved and published in place.
+#[island(lazy)]
+fn Builder(template: Option<Template>) -> impl IntoView {
+    super::island_ready();
     let form = Form::new(template.as_ref());
     let fields = form.fields;
     let current = RwSignal::new(template);
@@ -614,17 +625,13 @@ fn Builder(template: Option<Template>) -> AnyView {
         }
     });
 
-    let heading = move || {
-        current.with(|t| match t {
-            Some(t) => format!("Edit “{}”", t.content.title),
-            None => "New test".to_owned(),
-        })
-    };
+    let heading = move || current.with(|t| builder_heading(t.as_ref()));
+    // The server titled the page; a save can rename the test.
+    Effect::new(move |_| document().set_title(&super::page_title(&heading())));
     let status = move || current.with(|t| t.as_ref().map(|t| t.status));
     view! {
-        <Title text=heading />
         <section class="panel builder" aria-labelledby="builder-title">
-            <p><A href="/recruiter">"← Your tests"</A></p>
+            <p><a href="/recruiter">"← Your tests"</a></p>
             <h1 id="builder-title">{heading}</h1>
             <p class="muted" data-testid="builder-status">
                 {move || match current.get() {

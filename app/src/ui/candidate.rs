@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,17 +43,15 @@ pub fn CandidateHome() -> impl IntoView {
     }
 }
 
-#[component]
+/// The tests open to the candidate, each with its start button (an island).
+#[island(lazy)]
 fn AvailableTests() -> impl IntoView {
+    super::island_ready();
     let tests = Resource::new(|| (), |_| available_tests());
-    let navigate = use_navigate();
     let start = Action::new_local(|template_id: &String| start_test(template_id.clone()));
     Effect::new(move |_| {
         if let Some(Ok(session)) = start.value().get() {
-            navigate(
-                &format!("/candidate/session/{}", session.session_id),
-                Default::default(),
-            );
+            super::go(&format!("/candidate/session/{}", session.session_id));
         }
     });
     view! {
@@ -78,7 +76,7 @@ fn AvailableTests() -> impl IntoView {
                                         <button
                                             class="button"
                                             aria-label=label
-                                            disabled=move || start.pending().get()
+                                            disabled=move || start.pending().get() || start.value().with(|v| matches!(v, Some(Ok(_))))
                                             on:click=move |_| { start.dispatch(id.clone()); }
                                         >
                                             "Start or resume"
@@ -139,12 +137,19 @@ pub fn TestPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let state = Resource::new(id, session_state);
+    // The open question is kept in the address (`?q=2`), so a reload comes back to it.
+    let opened = use_query_map()
+        .with_untracked(|q| q.get("q"))
+        .and_then(|n| n.parse::<usize>().ok());
     view! {
         <RequireRole role=Role::Candidate>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your test…"</p> }>
                 {move || state.get().map(|result| match result {
                     Err(err) => load_failed("Cannot open this test", err.detail, "/candidate", "Back to my tests"),
-                    Ok(session) => view! { <Runner session /> }.into_any(),
+                    Ok(session) => view! {
+                        <Title text=session.title.clone() />
+                        <TestRoom session opened />
+                    }.into_any(),
                 })}
             </Suspense>
         </RequireRole>
@@ -274,22 +279,23 @@ impl Test {
     }
 }
 
-#[component]
-fn Runner(session: SessionView) -> impl IntoView {
+/// One test, open or finished (an island: the page's interactive part). `opened` is the question
+/// to show first (1-based).
+#[island(lazy)]
+fn TestRoom(session: SessionView, opened: Option<usize>) -> impl IntoView {
+    super::island_ready();
     let finished = RwSignal::new(match session.status {
         SessionStatus::Completed => session.scores,
         SessionStatus::InProgress => None,
     });
-    let title = session.title.clone();
     let session = StoredValue::new(session);
     view! {
-        <Title text=title />
         {move || match finished.get() {
             Some(scores) => view! { <ResultPanel title=session.with_value(|s| s.title.clone()) scores /> }.into_any(),
             None if session.with_value(|s| s.status == SessionStatus::Completed) => view! {
                 <section class="panel" role="status"><p>"This test has ended; its scores are being computed. Reload in a moment."</p></section>
             }.into_any(),
-            None => view! { <InProgress session=session.get_value() finished /> }.into_any(),
+            None => view! { <InProgress session=session.get_value() finished opened /> }.into_any(),
         }}
     }
 }
@@ -305,13 +311,17 @@ fn ResultPanel(title: String, scores: Scores) -> impl IntoView {
                 <div><dt>"Speed"</dt><dd>{format!("{:.2}", scores.speed_efficiency)}</dd></div>
                 <div><dt>"Prompt wellness"</dt><dd>{format!("{:.2}", scores.prompt_wellness)}</dd></div>
             </dl>
-            <p><A href="/candidate">"Back to my tests"</A></p>
+            <p><a href="/candidate">"Back to my tests"</a></p>
         </section>
     }
 }
 
 #[component]
-fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl IntoView {
+fn InProgress(
+    session: SessionView,
+    finished: RwSignal<Option<Scores>>,
+    opened: Option<usize>,
+) -> impl IntoView {
     let test = Test {
         id: StoredValue::new(session.session_id.to_string()),
         answers: RwSignal::new(
@@ -341,11 +351,7 @@ fn InProgress(session: SessionView, finished: RwSignal<Option<Scores>>) -> impl 
         session.used_prompts,
         session.assistant.clone(),
     );
-    // The open question is kept in the address (`?q=2`), so a reload comes back to it.
-    let query = use_query_map();
-    let opened = query
-        .with_untracked(|q| q.get("q"))
-        .and_then(|n| n.parse::<usize>().ok())
+    let opened = opened
         .filter(|n| (1..=total).contains(n))
         .map_or(0, |n| n - 1);
     let current = RwSignal::new(opened);

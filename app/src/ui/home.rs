@@ -44,9 +44,10 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// An interactive preview of the candidate's prompt meter (runs in the browser once hydrated).
-#[component]
+/// An interactive preview of the candidate's prompt meter (an island: runs in the browser).
+#[island]
 fn PromptMeterPreview() -> impl IntoView {
+    super::island_ready();
     const BUDGET: u32 = 5;
     let (left, set_left) = signal(BUDGET);
     let spent = move || left.get() == 0;

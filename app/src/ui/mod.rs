@@ -44,7 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath d='M8 1l7 7-7 7-7-7z' fill='%233b5bdb'/%3E%3C/svg%3E" />
                 <meta name="description" content="AI-fair technical assessments: an AI assistant that is allowed, metered and policed." />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -108,36 +108,17 @@ fn short_time(rfc3339: &str) -> String {
     }
 }
 
-/// The skip link moves keyboard focus to the page content (the router would only scroll).
-fn focus_main(ev: leptos::ev::MouseEvent) {
-    use leptos::wasm_bindgen::JsCast;
-    if let Some(main) = document()
-        .get_element_by_id("main")
-        .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-    {
-        ev.prevent_default();
-        let _ = main.focus();
-    }
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     Session::provide();
-    // Effects run only in the browser: this marks the document once the WASM has taken over,
-    // which end-to-end tests (and styles for no-JS fallbacks) rely on.
-    Effect::new(|_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/assess.css" />
         <Title formatter=|page: String| {
-            if page.is_empty() { "Assess".to_owned() } else { format!("{page} · Assess") }
+            if page.is_empty() { "Assess".to_owned() } else { page_title(&page) }
         } />
         <Router>
-            <a class="skip-link" href="#main" on:click=focus_main>"Skip to content"</a>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <Header />
             <main id="main" tabindex="-1">
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
@@ -179,5 +160,84 @@ pub fn App() -> impl IntoView {
             </main>
             <Footer />
         </Router>
+    }
+}
+
+/// Percent-encodes `raw` for use as one query parameter value (letters, digits, `-_.~` and `/`
+/// stay as they are).
+fn encode_component(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for byte in raw.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The document title of a page called `page`.
+fn page_title(page: &str) -> String {
+    format!("{page} · Assess")
+}
+
+/// Sends the browser to `path` (pages are rendered by the server: there is no client router).
+fn go(path: &str) {
+    let _ = window().location().set_href(path);
+}
+
+/// Called by every island: once the last island of the page is interactive, the document is
+/// marked `<html data-hydrated>` (end-to-end tests, and styles for no-JS fallbacks, rely on it).
+fn island_ready() {
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if hydration::one_ready() {
+            hydration::mark_document();
+        }
+    });
+}
+
+/// The browser side: the server-rendered page's islands become interactive (each island's code
+/// is loaded when the page has one).
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    leptos::mount::hydrate_islands();
+    if hydration::expect_islands() == 0 {
+        hydration::mark_document();
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod hydration {
+    use leptos::prelude::document;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Islands of this page not yet interactive.
+        static WAITING: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Counts the page's islands; returns how many there are.
+    pub fn expect_islands() -> u32 {
+        let count = document()
+            .query_selector_all("leptos-island")
+            .map_or(0, |islands| islands.length());
+        WAITING.set(count);
+        count
+    }
+
+    /// One more island is interactive; `true` when it was the last.
+    pub fn one_ready() -> bool {
+        let left = WAITING.get().saturating_sub(1);
+        WAITING.set(left);
+        left == 0
+    }
+
+    pub fn mark_document() {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
     }
 }

@@ -13,31 +13,36 @@ use crate::template::QuestionKind;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use leptos_router::params::ParamsMap;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde_json::Value;
 
 const PER_PAGE: u32 = 20;
 
 /// The results address for `query` (what a reload or a shared link reopens).
 fn results_href(query: &ResultsQuery) -> String {
-    let mut params = ParamsMap::new();
-    let mut put = |key: &'static str, value: Option<String>| {
-        if let Some(value) = value.filter(|v| !v.is_empty()) {
-            params.insert(key, value);
-        }
-    };
-    put("template_id", query.template_id.clone());
-    put("candidate", query.candidate.clone());
-    put(
-        "sort",
-        query
-            .sort
-            .clone()
-            .filter(|s| s != ResultsSort::default().as_str()),
-    );
-    put("page", query.page.filter(|p| *p > 1).map(|p| p.to_string()));
-    format!("/recruiter/results{}", params.to_query_string())
+    let sort = query
+        .sort
+        .clone()
+        .filter(|s| s != ResultsSort::default().as_str());
+    let page = query.page.filter(|p| *p > 1).map(|p| p.to_string());
+    let params: Vec<String> = [
+        ("template_id", query.template_id.clone()),
+        ("candidate", query.candidate.clone()),
+        ("sort", sort),
+        ("page", page),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| {
+        value
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{key}={}", super::encode_component(&v)))
+    })
+    .collect();
+    if params.is_empty() {
+        "/recruiter/results".to_owned()
+    } else {
+        format!("/recruiter/results?{}", params.join("&"))
+    }
 }
 
 fn duration_text(seconds: i64) -> String {
@@ -54,10 +59,12 @@ pub fn ResultsPage() -> AnyView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| {
         let q = query_map.read();
+        // The filter form sends its empty fields too.
+        let given = |key: &str| q.get(key).filter(|value| !value.trim().is_empty());
         ResultsQuery {
-            template_id: q.get("template_id"),
-            candidate: q.get("candidate"),
-            sort: q.get("sort"),
+            template_id: given("template_id"),
+            candidate: given("candidate"),
+            sort: given("sort"),
             page: q.get("page").and_then(|p| p.parse().ok()),
             per_page: Some(PER_PAGE),
         }
@@ -75,31 +82,16 @@ pub fn ResultsPage() -> AnyView {
         },
     );
 
-    // The filter form: applied by navigating, so the address always describes the table.
-    let navigate = use_navigate();
-    let target = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(href) = target.get() {
-            navigate(&href, Default::default());
-        }
+    // The filter form is a plain GET form: the address always describes the table, and the
+    // sort order is kept.
+    let (template_choice, candidate_choice, sort) = query.with_untracked(|q| {
+        (
+            q.template_id.clone().unwrap_or_default(),
+            q.candidate.clone().unwrap_or_default(),
+            q.sort.clone(),
+        )
     });
-    let template_choice = RwSignal::new(String::new());
-    let candidate_choice = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        let q = query.get();
-        template_choice.set(q.template_id.unwrap_or_default());
-        candidate_choice.set(q.candidate.unwrap_or_default());
-    });
-    let apply = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let next = ResultsQuery {
-            template_id: Some(template_choice.get_untracked()),
-            candidate: Some(candidate_choice.get_untracked().trim().to_owned()),
-            page: None,
-            ..query.get_untracked()
-        };
-        target.set(Some(results_href(&next)));
-    };
+    let template_choice = StoredValue::new(template_choice);
 
     view! {
         <RequireRole role=Role::Recruiter>
@@ -107,18 +99,16 @@ pub fn ResultsPage() -> AnyView {
             <section class="panel" aria-labelledby="results-title">
                 <p><A href="/recruiter">"← Your tests"</A></p>
                 <h1 id="results-title">"Results"</h1>
-                <form class="filters" role="search" on:submit=apply>
+                <form class="filters" role="search" method="get" action="/recruiter/results">
+                    {sort.clone().map(|sort| view! { <input type="hidden" name="sort" value=sort /> })}
                     <div class="field">
                         <label for="filter-template">"Test"</label>
-                        <select id="filter-template" on:change=move |ev| template_choice.set(event_target_value(&ev))>
-                            <option value="" selected=move || template_choice.with(String::is_empty)>"All tests"</option>
+                        <select id="filter-template" name="template_id">
+                            <option value="" selected=template_choice.with_value(String::is_empty)>"All tests"</option>
                             <Suspense fallback=|| ()>
                                 {move || templates.get().and_then(Result::ok).map(|list| list.into_iter().map(|t| {
                                     let id = t.id.to_string();
-                                    let selected = {
-                                        let id = id.clone();
-                                        move || template_choice.with(|c| *c == id)
-                                    };
+                                    let selected = template_choice.with_value(|c| *c == id);
                                     view! { <option value=id selected=selected>{t.title}</option> }
                                 }).collect_view())}
                             </Suspense>
@@ -126,9 +116,8 @@ pub fn ResultsPage() -> AnyView {
                     </div>
                     <div class="field">
                         <label for="filter-candidate">"Candidate email contains"</label>
-                        <input id="filter-candidate" type="search" maxlength=crate::session::MAX_SEARCH_LEN
-                            prop:value=move || candidate_choice.get()
-                            on:input=move |ev| candidate_choice.set(event_target_value(&ev)) />
+                        <input id="filter-candidate" name="candidate" type="search" maxlength=crate::session::MAX_SEARCH_LEN
+                            value=candidate_choice.clone() />
                     </div>
                     <button type="submit" class="button">"Apply"</button>
                 </form>
@@ -341,7 +330,10 @@ pub fn ResultDetailPage() -> AnyView {
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the result…"</p> }>
                 {move || detail.get().map(|result| match result {
                     Err(err) => load_failed("Cannot open this result", err.detail, "/recruiter/results", "Back to results"),
-                    Ok(detail) => view! { <ResultView detail /> }.into_any(),
+                    Ok(detail) => view! {
+                        <Title text=result_title(&detail) />
+                        <ResultView detail />
+                    }.into_any(),
                 })}
             </Suspense>
         </RequireRole>
@@ -349,10 +341,19 @@ pub fn ResultDetailPage() -> AnyView {
     .into_any()
 }
 
-#[component]
-fn ResultView(detail: ResultDetail) -> AnyView {
+fn result_title(detail: &ResultDetail) -> String {
+    format!(
+        "{} · {}",
+        detail.summary.candidate_email, detail.summary.template_title
+    )
+}
+
+/// One attempt in depth (an island: overriding a score updates the totals in place).
+#[island(lazy)]
+fn ResultView(detail: ResultDetail) -> impl IntoView {
+    super::island_ready();
     let s = detail.summary.clone();
-    let title = format!("{} · {}", s.candidate_email, s.template_title);
+    let title = result_title(&detail);
     let back = results_href(&ResultsQuery {
         template_id: Some(s.template_id.to_string()),
         ..ResultsQuery::default()
@@ -362,9 +363,8 @@ fn ResultView(detail: ResultDetail) -> AnyView {
     // Overrides change them without reloading the page.
     let scores = RwSignal::new(s.scores);
     view! {
-        <Title text=title.clone() />
         <section class="panel" aria-labelledby="detail-title" data-testid="result-detail">
-            <p><A href=back>"← Results of this test"</A></p>
+            <p><a href=back>"← Results of this test"</a></p>
             <h1 id="detail-title">{title}</h1>
             <dl class="facts">
                 <div><dt>"Status"</dt><dd>{detail.status.label()}</dd></div>
@@ -685,4 +685,33 @@ fn OverrideScore(
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_results_address_names_only_what_differs_from_the_defaults() {
+        assert_eq!(results_href(&ResultsQuery::default()), "/recruiter/results");
+        let query = ResultsQuery {
+            template_id: Some("6b08e8c2e3c8ef86009de52a".into()),
+            candidate: Some("ann@example.com".into()),
+            sort: Some("score_desc".into()),
+            page: Some(2),
+            per_page: Some(PER_PAGE),
+        };
+        assert_eq!(
+            results_href(&query),
+            "/recruiter/results?template_id=6b08e8c2e3c8ef86009de52a\
+             &candidate=ann%40example.com&sort=score_desc&page=2"
+        );
+        let first_page_default_sort = ResultsQuery {
+            sort: Some(ResultsSort::default().as_str().into()),
+            page: Some(1),
+            candidate: Some(String::new()),
+            ..ResultsQuery::default()
+        };
+        assert_eq!(results_href(&first_page_default_sort), "/recruiter/results");
+    }
 }

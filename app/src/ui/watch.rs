@@ -53,7 +53,10 @@ pub fn LivePage() -> AnyView {
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the session…"</p> }>
                 {move || detail.get().map(|result| match result {
                     Err(err) => load_failed("Cannot watch this session", err.detail, "/recruiter", "Back to the dashboard"),
-                    Ok(detail) => view! { <LiveView detail /> }.into_any(),
+                    Ok(detail) => view! {
+                        <Title text=live_title(&detail) />
+                        <LiveView detail />
+                    }.into_any(),
                 })}
             </Suspense>
         </RequireRole>
@@ -132,10 +135,17 @@ fn merge(feed: &mut Vec<Happening>, more: impl IntoIterator<Item = Happening>) {
     feed.sort_by(|a, b| a.at.cmp(&b.at));
 }
 
-#[component]
-fn LiveView(detail: ResultDetail) -> AnyView {
+fn live_title(detail: &ResultDetail) -> String {
+    let s = &detail.summary;
+    format!("{} · {} (live)", s.candidate_email, s.template_title)
+}
+
+/// The live session (an island): its facts and feed, updated over the session's socket.
+#[island(lazy)]
+fn LiveView(detail: ResultDetail) -> impl IntoView {
+    super::island_ready();
     let s = detail.summary.clone();
-    let title = format!("{} · {} (live)", s.candidate_email, s.template_title);
+    let title = live_title(&detail);
     let positions: Vec<String> = detail
         .questions
         .iter()
@@ -219,9 +229,8 @@ fn LiveView(detail: ResultDetail) -> AnyView {
     let budget = s.prompt_budget;
     let result_href = format!("/recruiter/results/{}", s.session_id);
     view! {
-        <Title text=title.clone() />
         <section class="panel" aria-labelledby="live-view-title" data-testid="live-view">
-            <p><A href="/recruiter">"← Dashboard"</A></p>
+            <p><a href="/recruiter">"← Dashboard"</a></p>
             <h1 id="live-view-title">{title}</h1>
             <dl class="facts">
                 <div><dt>"Time left"</dt><dd data-testid="live-time-left">{time_left}</dd></div>
@@ -232,7 +241,7 @@ fn LiveView(detail: ResultDetail) -> AnyView {
                 </dd></div>
             </dl>
             {move || ended.get().then(|| view! {
-                <p class="notice">"This session has ended. " <A href=result_href.clone()>"See the result"</A></p>
+                <p class="notice">"This session has ended. " <a href=result_href.clone()>"See the result"</a></p>
             })}
         </section>
         <section class="panel" aria-labelledby="feed-title">
