@@ -669,8 +669,8 @@ async fn render_times(world: &Arc<World>) {
     }
     println!(
         "\nFirst load: every file a page needs before it is interactive: the stylesheet, script \
-         and WebAssembly it links, the page's split chunks (cargo-leptos `--split`, from \
-         `__wasm_split_manifest.json`) and their loader. Bytes as served, with tower-http \
+         and WebAssembly it links, and the split chunks of the page's lazy islands (cargo-leptos \
+         `--split`, from `__wasm_split_manifest.json`) with their loader. Bytes as served, with tower-http \
          compression at its default levels:\n"
     );
     let manifest: Value = match world
@@ -684,33 +684,38 @@ async fn render_times(world: &Arc<World>) {
         }
         _ => Value::Null,
     };
-    for ((name, html), route) in pages
-        .into_iter()
-        .zip(["__home_route_view_", "__test_route_view_"])
-    {
+    for (name, html) in pages {
         let mut groups: Vec<(String, Vec<String>)> = first_load_files(&html)
             .into_iter()
             .filter(|href| !href.contains("/chunk_") && !href.contains("/split_"))
             .map(|href| (href.clone(), vec![href]))
             .collect();
-        let chunks: Vec<String> = manifest
-            .as_object()
-            .and_then(|m| m.iter().find(|(key, _)| key.starts_with(route)))
-            .and_then(|(_, modules)| modules.as_array())
-            .map(|modules| {
-                modules
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(|module| format!("/pkg/{module}.wasm"))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // A lazy island's code is the split point `{island in snake case}_loader_{hash}`.
+        let islands = island_names(&html);
+        let mut chunks: Vec<String> = Vec::new();
+        for (key, modules) in manifest.as_object().into_iter().flatten() {
+            if islands
+                .iter()
+                .any(|island| key.starts_with(&format!("{island}_loader_")))
+            {
+                for module in modules.as_array().into_iter().flatten() {
+                    let href = format!("/pkg/{}.wasm", module.as_str().unwrap_or_default());
+                    if !chunks.contains(&href) {
+                        chunks.push(href);
+                    }
+                }
+            }
+        }
         if !chunks.is_empty() {
             let loader = "/pkg/__wasm_split.______________________.js".to_owned();
             groups.retain(|(href, _)| *href != loader);
             groups.push((loader.clone(), vec![loader]));
             groups.push((
-                format!("{} chunks of the page (`{route}…`)", chunks.len()),
+                format!(
+                    "{} chunks of its islands ({})",
+                    chunks.len(),
+                    islands.join(", ")
+                ),
                 chunks,
             ));
         }
@@ -744,6 +749,31 @@ async fn render_times(world: &Arc<World>) {
             totals[0], totals[1], totals[2]
         );
     }
+}
+
+/// The islands of a page, in snake case (`<leptos-island data-component="TestRoom_123">` is
+/// `test_room`), without repeats.
+fn island_names(html: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for tail in html.split("<leptos-island").skip(1) {
+        let Some(start) = tail.find("data-component=\"") else {
+            continue;
+        };
+        let id = &tail[start + "data-component=\"".len()..];
+        let id = &id[..id.find('"').unwrap_or(0)];
+        let component = id.rsplit_once('_').map_or(id, |(name, _)| name);
+        let mut snake = String::new();
+        for (i, c) in component.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        }
+        if !snake.is_empty() && !names.contains(&snake) {
+            names.push(snake);
+        }
+    }
+    names
 }
 
 /// The same-origin files a page has the browser load up front: `<link>`s with `rel` stylesheet,
