@@ -19,7 +19,7 @@ RUN cd end2end && npm ci --no-audit --no-fund
 ENV PATH="/src/end2end/node_modules/.bin:${PATH}" \
     LEPTOS_OUTPUT_NAME=assess
 COPY . .
-# --split: `#[lazy]` code becomes chunks fetched on demand (no page is lazy at the moment).
+# --split: each lazy island becomes chunks that only the pages having it fetch.
 RUN cargo leptos build --release --split
 
 FROM debian:bookworm-slim AS runtime

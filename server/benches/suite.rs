@@ -669,9 +669,9 @@ async fn render_times(world: &Arc<World>) {
     }
     println!(
         "\nFirst load: every file a page needs before it is interactive: the stylesheet, script \
-         and WebAssembly it links, and the split chunks of the page's lazy islands (cargo-leptos \
-         `--split`, from `__wasm_split_manifest.json`) with their loader. Bytes as served, with tower-http \
-         compression at its default levels:\n"
+         and WebAssembly it links, the chunk loader that script imports, and the split chunks of \
+         the page's lazy islands (cargo-leptos `--split`, from `__wasm_split_manifest.json`). \
+         Bytes as served, with tower-http compression at its default levels:\n"
     );
     let manifest: Value = match world
         .client
@@ -706,10 +706,13 @@ async fn render_times(world: &Arc<World>) {
                 }
             }
         }
-        if !chunks.is_empty() {
+        // A split build's script imports the chunk loader on every page.
+        if manifest.is_object() {
             let loader = "/pkg/__wasm_split.______________________.js".to_owned();
             groups.retain(|(href, _)| *href != loader);
             groups.push((loader.clone(), vec![loader]));
+        }
+        if !chunks.is_empty() {
             groups.push((
                 format!(
                     "{} chunks of its islands ({})",
