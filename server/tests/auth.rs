@@ -490,13 +490,7 @@ async fn the_web_session_is_an_httponly_cookie_accepted_by_the_api() {
     let app = spawn_app().await;
     app.register("candidate", "web@example.com").await;
     let cookie = web_login(&app, "web@example.com").await;
-    let me = app
-        .client
-        .get(app.url("/api/v1/auth/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_with_cookie("/api/v1/auth/me", &cookie).await;
     assert_eq!(me.status(), 200);
     assert_eq!(
         me.json::<Value>().await.unwrap()["email"],
@@ -504,13 +498,7 @@ async fn the_web_session_is_an_httponly_cookie_accepted_by_the_api() {
     );
 
     // The SSR page knows the user from the cookie alone.
-    let page = app
-        .client
-        .get(app.url("/candidate"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let page = app.get_with_cookie("/candidate", &cookie).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("web@example.com"));
 }
@@ -521,12 +509,8 @@ async fn logging_out_is_a_plain_form_that_works_without_javascript() {
     app.register("candidate", "plain@example.com").await;
     let cookie = web_login(&app, "plain@example.com").await;
     let page = app
-        .client
-        .get(app.url("/candidate"))
-        .header("cookie", &cookie)
-        .send()
+        .get_with_cookie("/candidate", &cookie)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -620,13 +604,7 @@ async fn private_pages_redirect_signed_out_visitors_and_refuse_the_other_role() 
 
     app.register("candidate", "nosy@example.com").await;
     let cookie = web_login(&app, "nosy@example.com").await;
-    let page = app
-        .client
-        .get(app.url("/recruiter"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let page = app.get_with_cookie("/recruiter", &cookie).await;
     assert_eq!(page.status(), 403);
     assert!(page.text().await.unwrap().contains("Not allowed"));
 }

@@ -159,6 +159,16 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A GET as the web UI's browser sends it: with the session `cookie`.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Creates (published) the test `body` as the recruiter; its id.
     pub async fn publish(&self, recruiter: &str, body: &serde_json::Value) -> String {
         let created = self
