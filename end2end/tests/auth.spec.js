@@ -44,6 +44,27 @@ for (const role of ['Candidate', 'Recruiter']) {
   });
 }
 
+test('what a visitor types before the page is interactive is kept', async ({ page }) => {
+  // A slow connection: the WebAssembly arrives only after the form has been filled in.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/pkg/*.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto('/signup');
+  const email = unique('early');
+  await page.getByRole('radio', { name: /recruiter/i }).check();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  expect(await page.locator('html[data-hydrated]').count()).toBe(0);
+
+  release();
+  await hydrated(page);
+  await expect(page.getByLabel('Email')).toHaveValue(email);
+  await expect(page.getByLabel('Password')).toHaveValue(PASSWORD);
+  await expect(page.getByRole('radio', { name: /recruiter/i })).toBeChecked();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/login\?role=recruiter&registered=1$/);
+});
+
 test('a candidate cannot reach recruiter pages', async ({ page }) => {
   const email = unique('nosy');
   await signUp(page, 'Candidate', email);

@@ -229,6 +229,40 @@ fn message_only(message: String) -> String {
     }
 }
 
+/// What the visitor typed into the server-rendered field `id` before its island woke up:
+/// hydrating sets each field to its signal, which would otherwise wipe it (empty on the server).
+fn typed_before_hydration(id: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(input) = document()
+            .get_element_by_id(id)
+            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+        {
+            return input.value();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+    String::new()
+}
+
+/// The role the visitor picked before the island woke up, or `rendered` (see
+/// [`typed_before_hydration`]).
+fn role_before_hydration(rendered: Role) -> Role {
+    #[cfg(feature = "hydrate")]
+    if let Some(picked) = document()
+        .query_selector(r#"input[name="role"]:checked"#)
+        .ok()
+        .flatten()
+        .and_then(|el| el.get_attribute("value"))
+        .and_then(|value| Role::parse(&value))
+    {
+        return picked;
+    }
+    rendered
+}
+
 fn role_from_query(raw: Option<String>) -> Role {
     raw.as_deref()
         .and_then(Role::parse)
@@ -279,9 +313,9 @@ pub fn LoginPage() -> impl IntoView {
 fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
     super::island_ready();
     let action = ServerAction::<LogIn>::new();
-    let role = RwSignal::new(role);
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let role = RwSignal::new(role_before_hydration(role));
+    let email = RwSignal::new(typed_before_hydration("email"));
+    let password = RwSignal::new(typed_before_hydration("password"));
     let submitted = RwSignal::new(false);
 
     let email_error = Signal::derive(move || {
@@ -357,9 +391,9 @@ pub fn SignupPage() -> impl IntoView {
 fn SignupForm(role: Role) -> impl IntoView {
     super::island_ready();
     let action = ServerAction::<SignUp>::new();
-    let role = RwSignal::new(role);
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let role = RwSignal::new(role_before_hydration(role));
+    let email = RwSignal::new(typed_before_hydration("email"));
+    let password = RwSignal::new(typed_before_hydration("password"));
     let submitted = RwSignal::new(false);
 
     // Client checks appear once the user has tried to submit; server field errors replace them.
