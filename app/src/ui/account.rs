@@ -142,6 +142,9 @@ pub fn AccountMenu() -> impl IntoView {
 /// The candidate/recruiter choice shared by both forms (native radios: arrow keys switch).
 #[component]
 fn RoleChoice(role: RwSignal<Role>) -> impl IntoView {
+    if let Some(picked) = role_picked_before_hydration() {
+        role.set(picked);
+    }
     let option = move |value: Role, hint: &'static str| {
         view! {
             <label class="role-option">
@@ -179,6 +182,10 @@ fn Field(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(optional)] hint: Option<&'static str>,
 ) -> impl IntoView {
+    let typed = typed_before_hydration(id);
+    if !typed.is_empty() {
+        value.set(typed);
+    }
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let described_by = {
@@ -229,8 +236,9 @@ fn message_only(message: String) -> String {
     }
 }
 
-/// What the visitor typed into the server-rendered field `id` before its island woke up:
-/// hydrating sets each field to its signal, which would otherwise wipe it (empty on the server).
+/// What the visitor typed into the server-rendered field `id` before its island woke up (empty on
+/// the server). The form's fields adopt it: hydrating sets each field to its signal, which would
+/// otherwise wipe it.
 fn typed_before_hydration(id: &str) -> String {
     #[cfg(feature = "hydrate")]
     {
@@ -247,9 +255,8 @@ fn typed_before_hydration(id: &str) -> String {
     String::new()
 }
 
-/// The role the visitor picked before the island woke up, or `rendered` (see
-/// [`typed_before_hydration`]).
-fn role_before_hydration(rendered: Role) -> Role {
+/// The role the visitor picked before the island woke up (see [`typed_before_hydration`]).
+fn role_picked_before_hydration() -> Option<Role> {
     #[cfg(feature = "hydrate")]
     if let Some(picked) = document()
         .query_selector(r#"input[name="role"]:checked"#)
@@ -258,9 +265,9 @@ fn role_before_hydration(rendered: Role) -> Role {
         .and_then(|el| el.get_attribute("value"))
         .and_then(|value| Role::parse(&value))
     {
-        return picked;
+        return Some(picked);
     }
-    rendered
+    None
 }
 
 fn role_from_query(raw: Option<String>) -> Role {
@@ -313,9 +320,9 @@ pub fn LoginPage() -> impl IntoView {
 fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
     super::island_ready();
     let action = ServerAction::<LogIn>::new();
-    let role = RwSignal::new(role_before_hydration(role));
-    let email = RwSignal::new(typed_before_hydration("email"));
-    let password = RwSignal::new(typed_before_hydration("password"));
+    let role = RwSignal::new(role);
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
 
     let email_error = Signal::derive(move || {
@@ -362,8 +369,7 @@ fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
             <Show when=move || form_error().is_some()>
                 <p class="form-error" role="alert">{form_error}</p>
             </Show>
-            // Succeeded: the next page is loading.
-            <button type="submit" class="button" disabled=move || action.pending().get() || action.value().with(|v| matches!(v, Some(Ok(_))))>
+            <button type="submit" class="button" disabled=move || action.pending().get() || action.value().with(super::succeeded)>
                 {move || if action.pending().get() { "Logging in…" } else { "Log in" }}
             </button>
         </form>
@@ -391,9 +397,9 @@ pub fn SignupPage() -> impl IntoView {
 fn SignupForm(role: Role) -> impl IntoView {
     super::island_ready();
     let action = ServerAction::<SignUp>::new();
-    let role = RwSignal::new(role_before_hydration(role));
-    let email = RwSignal::new(typed_before_hydration("email"));
-    let password = RwSignal::new(typed_before_hydration("password"));
+    let role = RwSignal::new(role);
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
 
     // Client checks appear once the user has tried to submit; server field errors replace them.
@@ -448,7 +454,7 @@ fn SignupForm(role: Role) -> impl IntoView {
             <Show when=move || form_error().is_some()>
                 <p class="form-error" role="alert">{form_error}</p>
             </Show>
-            <button type="submit" class="button" disabled=move || action.pending().get() || action.value().with(|v| matches!(v, Some(Ok(_))))>
+            <button type="submit" class="button" disabled=move || action.pending().get() || action.value().with(super::succeeded)>
                 {move || if action.pending().get() { "Creating account…" } else { "Create account" }}
             </button>
         </form>
