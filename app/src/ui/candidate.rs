@@ -76,7 +76,7 @@ fn AvailableTests() -> impl IntoView {
                                         <button
                                             class="button"
                                             aria-label=label
-                                            disabled=move || start.pending().get() || start.value().with(|v| matches!(v, Some(Ok(_))))
+                                            disabled=move || start.pending().get() || start.value().with(super::succeeded)
                                             on:click=move |_| { start.dispatch(id.clone()); }
                                         >
                                             "Start or resume"

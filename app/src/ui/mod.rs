@@ -183,6 +183,12 @@ fn page_title(page: &str) -> String {
     format!("{page} · Assess")
 }
 
+/// Whether an action's latest result is a success: its island is sending the browser on, so its
+/// button stays disabled while the next page loads.
+fn succeeded<T, E>(latest: &Option<Result<T, E>>) -> bool {
+    matches!(latest, Some(Ok(_)))
+}
+
 /// Sends the browser to `path` (pages are rendered by the server: there is no client router).
 fn go(path: &str) {
     let _ = window().location().set_href(path);
