@@ -59,8 +59,12 @@ pub fn ResultsPage() -> AnyView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| {
         let q = query_map.read();
-        // The filter form sends its empty fields too.
-        let given = |key: &str| q.get(key).filter(|value| !value.trim().is_empty());
+        // The filter form sends its empty fields too, and the search as typed.
+        let given = |key: &str| {
+            q.get(key)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
         ResultsQuery {
             template_id: given("template_id"),
             candidate: given("candidate"),
