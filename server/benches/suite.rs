@@ -758,13 +758,15 @@ async fn render_times(world: &Arc<World>) {
 /// `test_room`), without repeats.
 fn island_names(html: &str) -> Vec<String> {
     let mut names = Vec::new();
-    for tail in html.split("<leptos-island").skip(1) {
-        let Some(start) = tail.find("data-component=\"") else {
+    for tag in html
+        .split("<leptos-island")
+        .skip(1)
+        .filter_map(|t| t.split('>').next())
+    {
+        let Some(id) = attribute(tag, "data-component") else {
             continue;
         };
-        let id = &tail[start + "data-component=\"".len()..];
-        let id = &id[..id.find('"').unwrap_or(0)];
-        let component = id.rsplit_once('_').map_or(id, |(name, _)| name);
+        let component = id.rsplit_once('_').map_or(id.as_str(), |(name, _)| name);
         let mut snake = String::new();
         for (i, c) in component.chars().enumerate() {
             if c.is_ascii_uppercase() && i > 0 {
@@ -779,22 +781,24 @@ fn island_names(html: &str) -> Vec<String> {
     names
 }
 
+/// The value of attribute `name` in the text of an opening tag.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let len = tag[start..].find('"')?;
+    Some(tag[start..start + len].to_owned())
+}
+
 /// The same-origin files a page has the browser load up front: `<link>`s with `rel` stylesheet,
 /// preload or modulepreload, in order, without repeats.
 fn first_load_files(html: &str) -> Vec<String> {
-    let attr = |tag: &str, name: &str| -> Option<String> {
-        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-        let len = tag[start..].find('"')?;
-        Some(tag[start..start + len].to_owned())
-    };
     let mut files = Vec::new();
     for tag in html
         .split("<link")
         .skip(1)
         .filter_map(|t| t.split('>').next())
     {
-        let rel = attr(tag, "rel").unwrap_or_default();
-        if let Some(href) = attr(tag, "href")
+        let rel = attribute(tag, "rel").unwrap_or_default();
+        if let Some(href) = attribute(tag, "href")
             && ["stylesheet", "preload", "modulepreload"].contains(&rel.as_str())
             && href.starts_with('/')
             && !files.contains(&href)
