@@ -13,6 +13,7 @@ test('a model reply streams in as Markdown, a leaked solution never shows, and a
   await page.getByRole('button', { name: `Start ${title}` }).click();
   await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}/);
   await hydrated(page);
+  await page.getByRole('button', { name: 'Open the assistant' }).click();
   const assistant = page.getByTestId('assistant');
   await expect(assistant.getByTestId('assistant-offline')).toHaveCount(0);
   await expect(assistant.getByTestId('prompts-left')).toHaveText('3 of 3 prompts left');

@@ -171,10 +171,21 @@ test('when the test blocks copy and paste, the editors refuse a paste, say why, 
 test('the assistant answers within the budget, marks a refused request, keeps the history and stops at zero', async ({ page, request }) => {
   const { title } = await publishMixedTest(request, { default_prompt_budget: 2 });
   await newCandidate(page);
+  const fetched = [];
+  page.on('request', (r) => fetched.push(r.url()));
   await page.getByRole('button', { name: `Start ${title}` }).click();
   await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}/);
   await hydrated(page);
+
+  // Closed at first: its code is fetched only when the candidate opens it, and the prompt box
+  // then has the focus.
+  const closed = page.getByRole('region', { name: 'AI assistant' });
+  await expect(closed).toContainText('2 of 2 prompts left');
+  expect(fetched.filter((url) => url.includes('mount_assistant'))).toEqual([]);
+  await closed.getByRole('button', { name: 'Open the assistant' }).click();
   const assistant = page.getByTestId('assistant');
+  await expect(assistant.getByLabel('Your question to the assistant')).toBeFocused();
+  expect(fetched.filter((url) => url.includes('mount_assistant')).length).toBe(1);
   await expect(assistant.getByTestId('assistant-offline')).toBeVisible();
   await expect(assistant.getByTestId('prompts-left')).toHaveText('2 of 2 prompts left');
 
@@ -202,6 +213,7 @@ test('the assistant answers within the budget, marks a refused request, keeps th
   await page.getByRole('navigation', { name: 'Questions' }).getByRole('button').nth(1).click();
   await expect(exchanges).toHaveCount(0);
   await page.getByRole('navigation', { name: 'Questions' }).getByRole('button').nth(0).click();
+  // The assistant was open: it opens again by itself.
   await page.reload();
   await hydrated(page);
   await expect(page.getByTestId('assistant').getByTestId('exchanges').locator(':scope > li')).toHaveCount(2);

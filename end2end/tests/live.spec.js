@@ -13,6 +13,7 @@ test('a candidate chats while the recruiter watches the chat line and a prompt a
   await candidate.getByRole('button', { name: `Start ${title}` }).click();
   await expect(candidate).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}/);
   await hydrated(candidate);
+  await candidate.getByRole('button', { name: 'Open the chat' }).click();
   const chat = candidate.getByTestId('chat');
   await expect(chat.getByTestId('chat-state')).toHaveText('Connected');
 
@@ -46,6 +47,7 @@ test('a candidate chats while the recruiter watches the chat line and a prompt a
   await expect(feed.locator('li.chat')).toHaveCount(2);
 
   // A prompt to the assistant, blocked, appears flagged with its reason.
+  await candidate.getByRole('button', { name: 'Open the assistant' }).click();
   const assistant = candidate.getByTestId('assistant');
   await assistant.getByLabel('Your question to the assistant').fill('Just give me the full code for double');
   await assistant.getByRole('button', { name: 'Ask' }).click();
@@ -60,7 +62,7 @@ test('a candidate chats while the recruiter watches the chat line and a prompt a
   await expect(candidate.getByTestId('save-state')).toHaveText('All answers saved');
   await expect(feed.locator('li.answer')).toContainText('Question 1 (double)');
 
-  // After a reload the candidate's chat comes back, once.
+  // After a reload the candidate's chat, left open, comes back by itself, once.
   await candidate.reload();
   await hydrated(candidate);
   await expect(candidate.getByTestId('chat').getByTestId('chat-state')).toHaveText('Connected');

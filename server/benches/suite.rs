@@ -719,29 +719,15 @@ async fn render_times(world: &Arc<World>) {
                     chunks.len(),
                     islands.join(", ")
                 ),
-                chunks,
+                chunks.clone(),
             ));
         }
         println!("{name}:\n\n| file | raw | gzip | brotli |\n|---|---|---|---|");
         let mut totals = [0usize; 3];
         for (label, files) in groups {
-            let mut sizes = [0usize; 3];
-            for href in files {
-                for (k, encoding) in ["identity", "gzip", "br"].into_iter().enumerate() {
-                    let response = world
-                        .client
-                        .get(format!("{}{href}", world.base))
-                        .header("accept-encoding", encoding)
-                        .send()
-                        .await
-                        .expect("asset");
-                    if !response.status().is_success() {
-                        println!("| {href} | not built (run `.ci/dev bench`) | | |");
-                        return;
-                    }
-                    sizes[k] += response.bytes().await.expect("body").len();
-                }
-            }
+            let Some(sizes) = served_sizes(world, &files).await else {
+                return;
+            };
             for k in 0..3 {
                 totals[k] += sizes[k];
             }
@@ -751,7 +737,61 @@ async fn render_times(world: &Arc<World>) {
             "| **total** | {} | **{}** | {} |\n",
             totals[0], totals[1], totals[2]
         );
+        // Panels fetched when first opened (`OnDemandPanel`, marked by its empty slot): each
+        // split point that is not an island's, counting only chunks the first load lacks.
+        if !html.contains("class=\"panel-slot\"") {
+            continue;
+        }
+        println!("{name}, loaded later, when a panel is first opened:\n");
+        println!("| split point | chunks | raw | gzip | brotli |\n|---|---|---|---|---|");
+        for (key, modules) in manifest.as_object().into_iter().flatten() {
+            if key.contains("_loader_") {
+                continue;
+            }
+            let extra: Vec<String> = modules
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|m| format!("/pkg/{}.wasm", m.as_str().unwrap_or_default()))
+                .filter(|href| !chunks.contains(href))
+                .collect();
+            let Some(sizes) = served_sizes(world, &extra).await else {
+                return;
+            };
+            let point = key.rsplit_once('_').map_or(key.as_str(), |(name, _)| name);
+            println!(
+                "| {point} | {} | {} | {} | {} |",
+                extra.len(),
+                sizes[0],
+                sizes[1],
+                sizes[2]
+            );
+        }
+        println!();
     }
+}
+
+/// The bytes of `files` as served raw, gzipped and brotli-compressed; `None` (said in the table)
+/// when one is missing.
+async fn served_sizes(world: &Arc<World>, files: &[String]) -> Option<[usize; 3]> {
+    let mut sizes = [0usize; 3];
+    for href in files {
+        for (k, encoding) in ["identity", "gzip", "br"].into_iter().enumerate() {
+            let response = world
+                .client
+                .get(format!("{}{href}", world.base))
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .expect("asset");
+            if !response.status().is_success() {
+                println!("| {href} | not built (run `.ci/dev bench`) | | |");
+                return None;
+            }
+            sizes[k] += response.bytes().await.expect("body").len();
+        }
+    }
+    Some(sizes)
 }
 
 /// The islands of a page, in snake case (`<leptos-island data-component="TestRoom_123">` is

@@ -360,7 +360,7 @@ fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
         });
     };
 
-    view! {
+    super::server_erased(view! {
         <form method="post" action=LogIn::url() novalidate on:submit=on_submit>
             <RoleChoice role />
             <input type="hidden" name="next" value=next.get_value() />
@@ -373,9 +373,7 @@ fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
                 {move || if action.pending().get() { "Logging in…" } else { "Log in" }}
             </button>
         </form>
-    }
-    // Erased: the page around it would otherwise nest too deep a type for the compiler.
-    .into_any()
+    })
 }
 
 #[component]
@@ -438,7 +436,7 @@ fn SignupForm(role: Role) -> impl IntoView {
         });
     };
 
-    view! {
+    super::server_erased(view! {
         <form method="post" action=SignUp::url() novalidate on:submit=on_submit>
             <RoleChoice role />
             <Field id="email" label="Email" kind="email" autocomplete="email" value=email error=email_error />
@@ -458,9 +456,7 @@ fn SignupForm(role: Role) -> impl IntoView {
                 {move || if action.pending().get() { "Creating account…" } else { "Create account" }}
             </button>
         </form>
-    }
-    // Erased: the page around it would otherwise nest too deep a type for the compiler.
-    .into_any()
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! question (refusals marked with their reason), the reply streaming in as Markdown while it is
 //! generated, and the prompt box, disabled with an explanation once the budget is spent.
 
-use super::markdown::markdown;
+use super::markdown::to_html;
 use crate::candidate::{AssistantItem, LiveReply, ask_assistant, assistant_history};
 use crate::markdown::Block;
 use crate::session::{MAX_PROMPT_CHARS, PromptInput, PromptLine};
@@ -18,8 +18,61 @@ struct Pending {
     shown: Vec<Block>,
 }
 
+/// What the assistant panel is opened with.
+pub struct AssistantSetup {
+    pub session_id: String,
+    pub budget: u32,
+    pub used: u32,
+    pub provider: String,
+    /// The id of the question on screen.
+    pub question_id: Signal<String>,
+}
+
+/// The assistant's place on the test page: closed, with the prompts left, until the candidate
+/// opens it; its code is only fetched then.
 #[component]
-pub fn AssistantPanel(
+pub fn Assistant(setup: AssistantSetup) -> impl IntoView {
+    let left = setup.budget.saturating_sub(setup.used);
+    let budget = setup.budget;
+    let remember = format!("assess.assistant.{}", setup.session_id);
+    let setup = StoredValue::new(Some(setup));
+    view! {
+        <super::OnDemandPanel
+            class="assistant"
+            title="AI assistant"
+            about=format!("{left} of {budget} prompts left. Ask about concepts, syntax or edge cases; requests for the solution are refused and still count.")
+            open_label="Open the assistant"
+            remember
+            mount=move |slot| {
+                let setup = setup.try_update_value(Option::take).flatten();
+                async move {
+                    if let Some(setup) = setup {
+                        mount_assistant(slot, setup).await;
+                    }
+                }
+            }
+        />
+    }
+}
+
+/// Builds the assistant panel into `slot` (a separate download: see [`Assistant`]).
+#[leptos::prelude::lazy]
+fn mount_assistant(slot: leptos::web_sys::HtmlElement, setup: AssistantSetup) {
+    let AssistantSetup {
+        session_id,
+        budget,
+        used,
+        provider,
+        question_id,
+    } = setup;
+    leptos::mount::mount_to(slot, move || {
+        view! { <AssistantPanel session_id budget used provider question_id /> }
+    })
+    .forget();
+}
+
+#[component]
+fn AssistantPanel(
     session_id: String,
     budget: u32,
     used: u32,
@@ -101,7 +154,7 @@ pub fn AssistantPanel(
                 .collect::<Vec<_>>()
         })
     };
-    view! {
+    super::server_erased(view! {
         <section class="panel assistant" aria-labelledby="assistant-title" data-testid="assistant">
             <h2 id="assistant-title">"AI assistant"</h2>
             {offline.then(|| view! {
@@ -120,14 +173,14 @@ pub fn AssistantPanel(
                                     {format!("Blocked by the gatekeeper: {}", line.reason.unwrap_or_default())}
                                 </p>
                             })}
-                            <div class="reply">{markdown(reply)}</div>
+                            <div class="reply" inner_html=to_html(&reply)></div>
                         </li>
                     }
                 }).collect_view()}
                 {move || pending.get().map(|Pending { prompt, shown }| view! {
                     <li class="exchange live" data-testid="live-exchange">
                         <p class="you"><strong>"You: "</strong>{prompt}</p>
-                        <div class="reply" aria-busy="true">{markdown(shown)}</div>
+                        <div class="reply" aria-busy="true" inner_html=to_html(&shown)></div>
                         <p class="loading" role="status">"The assistant is answering…"</p>
                     </li>
                 })}
@@ -151,8 +204,7 @@ pub fn AssistantPanel(
                 <button type="submit" class="button" disabled=move || { left() == 0 || busy() }>"Ask"</button>
             </form>
         </section>
-    }
-    .into_any()
+    })
 }
 
 /// Why a prompt got no reply.

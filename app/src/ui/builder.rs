@@ -10,6 +10,7 @@ use crate::session::{CandidateQuestion, CandidateQuestionKind};
 use crate::template::{
     FieldError, Question, QuestionKind, Template, TemplateInput, TemplateStatus, TestCase, Weights,
 };
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -468,7 +469,7 @@ fn Field(
     #[prop(optional)] items: bool,
     #[prop(optional, into)] hint: Option<String>,
     #[prop(default = "text")] kind: &'static str,
-) -> AnyView {
+) -> impl IntoView {
     let touched = RwSignal::new(false);
     let problem = Memo::new(move |_| {
         (touched.get() || form.submitted.get())
@@ -493,35 +494,32 @@ fn Field(
     let invalid = move || problem.with(Option::is_some).then_some("true");
     let class = if code { "code" } else { "" };
     let control = if multiline {
-        view! {
+        Either::Left(view! {
             <textarea id=id.clone() class=class rows=if code { 6 } else { 3 } spellcheck=if code { "false" } else { "true" }
                 aria-invalid=invalid aria-describedby=described.clone()
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 on:blur=move |_| touched.set(true)
             ></textarea>
-        }
-        .into_any()
+        })
     } else {
-        view! {
+        Either::Right(view! {
             <input id=id.clone() type=kind class=class
                 aria-invalid=invalid aria-describedby=described
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 on:blur=move |_| touched.set(true)
             />
-        }
-        .into_any()
+        })
     };
-    view! {
+    super::server_erased(view! {
         <div class="field">
             <label for=id>{move || label.get()}</label>
             {control}
             {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
             {move || problem.get().map(|p| view! { <p class="field-error" id=error_id.clone()>{p}</p> })}
         </div>
-    }
-    .into_any()
+    })
 }
 
 /// A problem of a whole list (`questions[0].test_cases: at least one is needed`), once saving
@@ -629,7 +627,7 @@ fn Builder(template: Option<Template>) -> impl IntoView {
     // The server titled the page; a save can rename the test.
     Effect::new(move |_| document().set_title(&super::page_title(&heading())));
     let status = move || current.with(|t| t.as_ref().map(|t| t.status));
-    view! {
+    super::server_erased(view! {
         <section class="panel builder" aria-labelledby="builder-title">
             <p><a href="/recruiter">"← Your tests"</a></p>
             <h1 id="builder-title">{heading}</h1>
@@ -685,8 +683,8 @@ fn Builder(template: Option<Template>) -> impl IntoView {
                     </div>
                 })}
                 {move || notice.get().map(|n| match n {
-                    Ok(done) => view! { <p class="notice ok" role="status" data-testid="builder-notice">{done}</p> }.into_any(),
-                    Err(why) => view! { <p class="form-error" role="alert" data-testid="builder-notice">{why}</p> }.into_any(),
+                    Ok(done) => Either::Left(view! { <p class="notice ok" role="status" data-testid="builder-notice">{done}</p> }),
+                    Err(why) => Either::Right(view! { <p class="form-error" role="alert" data-testid="builder-notice">{why}</p> }),
                 })}
                 <div class="form-actions">
                     <button type="submit" class="button" disabled=busy>
@@ -713,12 +711,11 @@ fn Builder(template: Option<Template>) -> impl IntoView {
         <Show when=move || previewing.get()>
             <Preview form />
         </Show>
-    }
-    .into_any()
+    })
 }
 
 #[component]
-fn QuestionEditor(form: Form, question: QuestionForm) -> AnyView {
+fn QuestionEditor(form: Form, question: QuestionForm) -> impl IntoView {
     let fields = form.fields;
     let key = question.key;
     let index = Memo::new(move |_| {
@@ -736,7 +733,7 @@ fn QuestionEditor(form: Form, question: QuestionForm) -> AnyView {
         fields.move_question(key, up);
         focus_soon(hid(if up { "up" } else { "down" }));
     };
-    view! {
+    super::server_erased(view! {
         <fieldset class="question-editor" data-testid="question-editor">
             <legend>{move || format!("Question {} · {}", number(), question.kind.get().label())}</legend>
             <div class="question-tools">
@@ -763,31 +760,29 @@ fn QuestionEditor(form: Form, question: QuestionForm) -> AnyView {
             <Field form id=hid("context") label="Starter code or context (optional)" value=question.context path=path("context")
                 multiline=true code=true />
             {move || match question.kind.get() {
-                Kind::Coding => view! { <CodingFields form question index /> }.into_any(),
-                Kind::MultipleChoice => view! { <ChoiceFields form question index /> }.into_any(),
-                Kind::Theory => view! {
+                Kind::Coding => EitherOf3::A(view! { <CodingFields form question index /> }),
+                Kind::MultipleChoice => EitherOf3::B(view! { <ChoiceFields form question index /> }),
+                Kind::Theory => EitherOf3::C(view! {
                     <Field form id=hid("reference") label="Reference answer (hidden)" value=question.reference
                         path=path("reference_answer") multiline=true />
                     <Field form id=hid("keywords") label="Rubric keywords (hidden, comma-separated)" value=question.keywords
                         path=path("rubric_keywords") items=true />
-                }.into_any(),
+                }),
             }}
         </fieldset>
-    }
-    .into_any()
+    })
 }
 
 #[component]
-fn CodingFields(form: Form, question: QuestionForm, index: Memo<usize>) -> AnyView {
+fn CodingFields(form: Form, question: QuestionForm, index: Memo<usize>) -> impl IntoView {
     let key = question.key;
     let path = Signal::derive(move || format!("questions[{}].function_name", index.get()));
-    view! {
+    super::server_erased(view! {
         <Field form id=format!("q{key}-function") label="Function name" value=question.function_name path
             hint="The function the candidate writes; the tests call it." />
         <CaseList form question index list=question.tests field="test_cases" title="Hidden tests" singular="hidden test" />
         <CaseList form question index list=question.examples field="examples" title="Visible examples (optional: candidates may run these)" singular="example" />
-    }
-    .into_any()
+    })
 }
 
 #[component]
@@ -799,11 +794,11 @@ fn CaseList(
     field: &'static str,
     title: &'static str,
     singular: &'static str,
-) -> AnyView {
+) -> impl IntoView {
     let fields = form.fields;
     let qkey = question.key;
     let list_path = Signal::derive(move || format!("questions[{}].{field}", index.get()));
-    view! {
+    super::server_erased(view! {
         <fieldset class="cases">
             <legend>{title}</legend>
             {list_problem(form, list_path)}
@@ -832,18 +827,17 @@ fn CaseList(
                 focus_soon(format!("q{qkey}-{field}-{}-input", case.key));
             }>{format!("Add {singular}")}</button>
         </fieldset>
-    }
-    .into_any()
+    })
 }
 
 #[component]
-fn ChoiceFields(form: Form, question: QuestionForm, index: Memo<usize>) -> AnyView {
+fn ChoiceFields(form: Form, question: QuestionForm, index: Memo<usize>) -> impl IntoView {
     let fields = form.fields;
     let qkey = question.key;
     let list = question.options;
     let correct_path = Signal::derive(move || format!("questions[{}].correct", index.get()));
     let options_path = Signal::derive(move || format!("questions[{}].options", index.get()));
-    view! {
+    super::server_erased(view! {
         <fieldset class="cases">
             <legend>"Options (tick every correct one)"</legend>
             {list_problem(form, options_path)}
@@ -874,14 +868,13 @@ fn ChoiceFields(form: Form, question: QuestionForm, index: Memo<usize>) -> AnyVi
                 focus_soon(format!("q{qkey}-option-{}", option.key));
             }>"Add option"</button>
         </fieldset>
-    }
-    .into_any()
+    })
 }
 
 /// What candidates will see: the form read through the same conversion the server applies, so
 /// nothing hidden can show here by mistake.
 #[component]
-fn Preview(form: Form) -> AnyView {
+fn Preview(form: Form) -> impl IntoView {
     let fields = form.fields;
     let preview = Memo::new(move |_| {
         let (input, _) = fields.read();
@@ -897,7 +890,7 @@ fn Preview(form: Form) -> AnyView {
             questions,
         )
     });
-    view! {
+    super::server_erased(view! {
         <section class="panel candidate-preview" aria-labelledby="preview-title" data-testid="preview">
             <h2 id="preview-title">"Candidate preview"</h2>
             {move || {
@@ -913,7 +906,7 @@ fn Preview(form: Form) -> AnyView {
                                 <p class="prompt">{q.prompt}</p>
                                 {q.context.map(|c| view! { <pre class="code">{c}</pre> })}
                                 {match q.kind {
-                                    CandidateQuestionKind::Coding { function_name, examples } => view! {
+                                    CandidateQuestionKind::Coding { function_name, examples } => EitherOf3::A(view! {
                                         <p class="muted">{format!("Write the JavaScript function {function_name}.")}</p>
                                         <ul class="examples">
                                             {examples.into_iter().map(|e| view! {
@@ -922,18 +915,18 @@ fn Preview(form: Form) -> AnyView {
                                                     json_text(&e.expected))}</code></li>
                                             }).collect_view()}
                                         </ul>
-                                    }.into_any(),
-                                    CandidateQuestionKind::MultipleChoice { options, multiple } => view! {
+                                    }),
+                                    CandidateQuestionKind::MultipleChoice { options, multiple } => EitherOf3::B(view! {
                                         <p class="muted">{if multiple { "Choose every right answer." } else { "Choose one answer." }}</p>
                                         <ul class="choices">
                                             {options.into_iter().map(|o| view! {
                                                 <li><label class="check"><input type=if multiple { "checkbox" } else { "radio" } disabled=true />{o}</label></li>
                                             }).collect_view()}
                                         </ul>
-                                    }.into_any(),
-                                    CandidateQuestionKind::Theory {} => view! {
+                                    }),
+                                    CandidateQuestionKind::Theory {} => EitherOf3::C(view! {
                                         <p class="muted">"Answered in free text."</p>
-                                    }.into_any(),
+                                    }),
                                 }}
                             </li>
                         }).collect_view()}
@@ -941,6 +934,5 @@ fn Preview(form: Form) -> AnyView {
                 }
             }}
         </section>
-    }
-    .into_any()
+    })
 }

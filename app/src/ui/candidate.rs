@@ -1,8 +1,8 @@
 //! The candidate's pages: the dashboard (tests to start, past attempts) and the test itself.
 
 use super::account::{RequireRole, use_session};
-use super::assistant::AssistantPanel;
-use super::chat::ChatPanel;
+use super::assistant::{Assistant, AssistantSetup};
+use super::chat::Chat;
 use super::{list_view, load_failed, score_text, short_time};
 use crate::candidate::{
     available_tests, end_test, my_sessions, report_event, run_examples, save_answer, session_state,
@@ -13,6 +13,7 @@ use crate::session::{
     CandidateQuestion, CandidateQuestionKind, IntegrityKind, RunInput, Scores, SessionStatus,
     SessionView,
 };
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -61,7 +62,7 @@ fn AvailableTests() -> impl IntoView {
                 <p class="form-error" role="alert">{err.detail}</p>
             })}
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tests…"</p> }>
-                {move || tests.get().map(|result| list_view(result, "No tests are open right now.", |list| view! {
+                {move || tests.get().map(|result| list_view(result, "No tests are open right now.", move |list| view! {
                         <ul class="cards" data-testid="available-tests">
                             {list.into_iter().map(|t| {
                                 let id = t.id.to_string();
@@ -289,15 +290,15 @@ fn TestRoom(session: SessionView, opened: Option<usize>) -> impl IntoView {
         SessionStatus::InProgress => None,
     });
     let session = StoredValue::new(session);
-    view! {
+    super::server_erased(view! {
         {move || match finished.get() {
-            Some(scores) => view! { <ResultPanel title=session.with_value(|s| s.title.clone()) scores /> }.into_any(),
-            None if session.with_value(|s| s.status == SessionStatus::Completed) => view! {
+            Some(scores) => EitherOf3::A(view! { <ResultPanel title=session.with_value(|s| s.title.clone()) scores /> }),
+            None if session.with_value(|s| s.status == SessionStatus::Completed) => EitherOf3::B(view! {
                 <section class="panel" role="status"><p>"This test has ended; its scores are being computed. Reload in a moment."</p></section>
-            }.into_any(),
-            None => view! { <InProgress session=session.get_value() finished opened /> }.into_any(),
+            }),
+            None => EitherOf3::C(view! { <InProgress session=session.get_value() finished opened /> }),
         }}
-    }
+    })
 }
 
 #[component]
@@ -440,7 +441,7 @@ fn InProgress(
         })
     };
 
-    view! {
+    super::server_erased(view! {
         <section class="test" aria-labelledby="test-title">
             <header class="test-bar">
                 <h1 id="test-title">{session.title.clone()}</h1>
@@ -490,11 +491,16 @@ fn InProgress(
                     <QuestionPanel question index total test />
                 })
             }}
-            <ChatPanel session_id=chat_session />
-            <AssistantPanel session_id budget used provider
-                question_id=Signal::derive(move || {
+            <Chat session_id=chat_session />
+            <Assistant setup=AssistantSetup {
+                session_id,
+                budget,
+                used,
+                provider,
+                question_id: Signal::derive(move || {
                     questions.with_value(|qs| qs.get(current.get()).map(|q| q.id.clone()).unwrap_or_default())
-                }) />
+                }),
+            } />
             <div class="test-actions">
                 <button class="button secondary" disabled=move || current.get() == 0
                     on:click=move |_| current.update(|i| *i = i.saturating_sub(1))>"Previous"</button>
@@ -525,7 +531,7 @@ fn InProgress(
                 </div>
             </Show>
         </section>
-    }
+    })
 }
 
 #[component]
@@ -543,14 +549,15 @@ fn QuestionPanel(
             examples,
         } => {
             let starter = question.context.clone().unwrap_or_default();
-            view! { <CodeEditor question_id=id.clone() starter function_name examples test /> }
-                .into_any()
+            EitherOf3::A(
+                view! { <CodeEditor question_id=id.clone() starter function_name examples test /> },
+            )
         }
         CandidateQuestionKind::MultipleChoice { options, multiple } => {
-            view! { <Choices question_id=id.clone() options multiple test /> }.into_any()
+            EitherOf3::B(view! { <Choices question_id=id.clone() options multiple test /> })
         }
         CandidateQuestionKind::Theory {} => {
-            view! { <TheoryEditor question_id=id.clone() test /> }.into_any()
+            EitherOf3::C(view! { <TheoryEditor question_id=id.clone() test /> })
         }
     };
     let is_coding = matches!(question.kind, CandidateQuestionKind::Coding { .. });
@@ -714,7 +721,7 @@ fn RunExamples(question_id: String, function_name: String, test: Test) -> impl I
         let session = test.id.get_value();
         async move { run_examples(session, input).await }
     });
-    view! {
+    super::server_erased(view! {
         <div class="run-examples" data-testid="run-examples">
             <button type="button" class="button secondary" disabled=move || run.pending().get()
                 on:click=move |_| { run.dispatch(text_answer(test, &qid.get_value())); }>
@@ -725,10 +732,10 @@ fn RunExamples(question_id: String, function_name: String, test: Test) -> impl I
             })}
             <div aria-live="polite">
                 {move || run.value().get().map(|result| match result {
-                    Err(err) => view! { <p class="form-error" role="alert">{err.detail}</p> }.into_any(),
+                    Err(err) => Either::Left(view! { <p class="form-error" role="alert">{err.detail}</p> }),
                     Ok(runs) => {
                         let passed = runs.iter().filter(|r| r.passed).count();
-                        view! {
+                        Either::Right(view! {
                             <p class="run-summary" data-testid="run-summary">
                                 {format!("{passed} of {} examples passed", runs.len())}
                             </p>
@@ -744,14 +751,12 @@ fn RunExamples(question_id: String, function_name: String, test: Test) -> impl I
                                     </li>
                                 }).collect_view()}
                             </ol>
-                        }
-                        .into_any()
+                        })
                     }
                 })}
             </div>
         </div>
-    }
-    .into_any()
+    })
 }
 
 #[component]

@@ -20,8 +20,32 @@ pub fn clock(rfc3339: &str) -> String {
     rfc3339.get(11..16).unwrap_or_default().to_owned()
 }
 
+/// The interviewer chat's place on the test page: closed until the candidate opens it (the
+/// interviewer only ever answers the candidate); its code is only fetched then.
 #[component]
-pub fn ChatPanel(session_id: String) -> impl IntoView {
+pub fn Chat(session_id: String) -> impl IntoView {
+    let remember = format!("assess.chat.{session_id}");
+    let session_id = StoredValue::new(session_id);
+    view! {
+        <super::OnDemandPanel
+            class="chat"
+            title="Interviewer"
+            about="Questions about time, prompts, rules or scoring go to the interviewer, who does not help with the answers."
+            open_label="Open the chat"
+            remember
+            mount=move |slot| mount_chat(slot, session_id.get_value())
+        />
+    }
+}
+
+/// Builds the chat panel into `slot` (a separate download: see [`Chat`]).
+#[leptos::prelude::lazy]
+fn mount_chat(slot: leptos::web_sys::HtmlElement, session_id: String) {
+    leptos::mount::mount_to(slot, move || view! { <ChatPanel session_id /> }).forget();
+}
+
+#[component]
+fn ChatPanel(session_id: String) -> impl IntoView {
     let lines = RwSignal::new(Vec::<TranscriptLine>::new());
     let error = RwSignal::new(None::<String>);
     let link = use_live(session_id, move |event| match event {
@@ -59,7 +83,7 @@ pub fn ChatPanel(session_id: String) -> impl IntoView {
             ));
         }
     };
-    view! {
+    super::server_erased(view! {
         <section class="panel chat" aria-labelledby="chat-title" data-testid="chat">
             <h2 id="chat-title">"Interviewer"</h2>
             <p class="hint">"Ask about time, prompts, rules or scoring. The interviewer does not help with the answers."</p>
@@ -88,6 +112,5 @@ pub fn ChatPanel(session_id: String) -> impl IntoView {
                 <button type="submit" class="button" disabled=move || !open()>"Send"</button>
             </form>
         </section>
-    }
-    .into_any()
+    })
 }

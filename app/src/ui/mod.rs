@@ -59,11 +59,12 @@ fn list_view<T, V: IntoView + 'static>(
     result: Result<Vec<T>, crate::error::ApiError>,
     empty: &'static str,
     render: impl FnOnce(Vec<T>) -> V,
-) -> AnyView {
+) -> impl IntoView {
+    use leptos::either::EitherOf3;
     match result {
-        Err(err) => view! { <p class="form-error" role="alert">{err.detail}</p> }.into_any(),
-        Ok(list) if list.is_empty() => view! { <p class="muted">{empty}</p> }.into_any(),
-        Ok(list) => render(list).into_any(),
+        Err(err) => EitherOf3::A(view! { <p class="form-error" role="alert">{err.detail}</p> }),
+        Ok(list) if list.is_empty() => EitherOf3::B(view! { <p class="muted">{empty}</p> }),
+        Ok(list) => EitherOf3::C(render(list)),
     }
 }
 
@@ -160,6 +161,102 @@ pub fn App() -> impl IntoView {
             </main>
             <Footer />
         </Router>
+    }
+}
+
+/// A component's view, type-erased on the server only. There, pages nest their islands' whole
+/// view types deeper than the compiler's limits unless big components are erased; in the
+/// browser, erasing would ship each component's code for asynchronous hydration, which islands
+/// never use.
+fn server_erased(view: impl IntoView + 'static) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    return view.into_any();
+    #[cfg(not(feature = "ssr"))]
+    view
+}
+
+/// A panel of an island whose code is fetched the first time it is opened, keeping it out of the
+/// page's first load: its heading, a line about it, and a button that loads the panel and puts
+/// it in place (`mount` builds it into the element it is given). Once open, the panel's first
+/// field has the focus. A panel left open opens again by itself after a reload of the tab
+/// (`remember` names it in the tab's session storage).
+#[component]
+fn OnDemandPanel<M, F>(
+    /// The panel's CSS class (also given to the closed panel).
+    class: &'static str,
+    title: &'static str,
+    /// What the panel is for, shown while it is closed.
+    #[prop(into)]
+    about: Signal<String>,
+    /// The button's text.
+    open_label: &'static str,
+    remember: String,
+    mount: M,
+) -> impl IntoView
+where
+    M: Fn(leptos::web_sys::HtmlElement) -> F + Copy + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + 'static,
+{
+    #[derive(Clone, Copy, PartialEq)]
+    enum Stage {
+        Closed,
+        Opening,
+        Open,
+    }
+    let stage = RwSignal::new(Stage::Closed);
+    let slot = NodeRef::<leptos::html::Div>::new();
+    let remember = StoredValue::new(remember);
+    let open = move |focus: bool| {
+        let Some(slot) = slot.get_untracked() else {
+            return;
+        };
+        if stage.get_untracked() != Stage::Closed {
+            return;
+        }
+        stage.set(Stage::Opening);
+        leptos::task::spawn_local(async move {
+            let element: leptos::web_sys::HtmlElement = slot.clone().into();
+            mount(element).await;
+            stage.set(Stage::Open);
+            if let Ok(Some(storage)) = window().session_storage() {
+                let _ = storage.set_item(&remember.get_value(), "open");
+            }
+            if focus && let Ok(Some(field)) = slot.query_selector("textarea, input") {
+                use leptos::wasm_bindgen::JsCast;
+                if let Ok(field) = field.dyn_into::<leptos::web_sys::HtmlElement>() {
+                    let _ = field.focus();
+                }
+            }
+        });
+    };
+    // Effects run in the browser only, once the island is interactive.
+    Effect::new(move |_| {
+        let was_open = window()
+            .session_storage()
+            .ok()
+            .flatten()
+            .and_then(|storage| storage.get_item(&remember.get_value()).ok().flatten())
+            .is_some();
+        if was_open {
+            open(false);
+        }
+    });
+    let heading_id = format!("{class}-closed-title");
+    view! {
+        <div class="panel-slot" node_ref=slot></div>
+        {move || (stage.get() != Stage::Open).then(|| {
+            let opening = move || stage.get() == Stage::Opening;
+            view! {
+                <section class=format!("panel {class} closed") aria-labelledby=heading_id.clone()>
+                    <h2 id=heading_id.clone()>{title}</h2>
+                    <p class="hint">{move || about.get()}</p>
+                    <button type="button" class="button secondary" disabled=opening aria-busy=move || opening().to_string()
+                        on:click=move |_| open(true)>
+                        {move || if opening() { "Opening…" } else { open_label }}
+                    </button>
+                </section>
+            }
+        })}
     }
 }
 

@@ -10,6 +10,7 @@ use crate::session::{
     ResultSummary, ResultsQuery, ResultsSort, ScoreDistribution, Scores,
 };
 use crate::template::QuestionKind;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -366,7 +367,7 @@ fn ResultView(detail: ResultDetail) -> impl IntoView {
     let ended = s.ended_at.clone().unwrap_or_default();
     // Overrides change them without reloading the page.
     let scores = RwSignal::new(s.scores);
-    view! {
+    super::server_erased(view! {
         <section class="panel" aria-labelledby="detail-title" data-testid="result-detail">
             <p><a href=back>"← Results of this test"</a></p>
             <h1 id="detail-title">{title}</h1>
@@ -379,15 +380,15 @@ fn ResultView(detail: ResultDetail) -> impl IntoView {
             </dl>
             <div aria-live="polite">
                 {move || match scores.get() {
-                    Some(scores) => view! {
+                    Some(scores) => Either::Left(view! {
                         <p class="total">"Total score "<strong data-testid="detail-total">{format!("{:.2}", scores.total_score)}</strong>" / 100"</p>
                         <dl class="scores">
                             <div><dt>{format!("Accuracy (weight {})", weights.accuracy)}</dt><dd data-testid="detail-accuracy">{format!("{:.2}", scores.accuracy)}</dd></div>
                             <div><dt>{format!("Speed (weight {})", weights.speed_efficiency)}</dt><dd>{format!("{:.2}", scores.speed_efficiency)}</dd></div>
                             <div><dt>{format!("Prompt wellness (weight {})", weights.prompt_wellness)}</dt><dd>{format!("{:.2}", scores.prompt_wellness)}</dd></div>
                         </dl>
-                    }.into_any(),
-                    None => view! { <p class="muted">"Not graded yet."</p> }.into_any(),
+                    }),
+                    None => Either::Right(view! { <p class="muted">"Not graded yet."</p> }),
                 }}
             </div>
         </section>
@@ -425,9 +426,9 @@ fn ResultView(detail: ResultDetail) -> impl IntoView {
         <section class="panel" aria-labelledby="chat-title">
             <h2 id="chat-title">"Interviewer chat"</h2>
             {if detail.chat.is_empty() {
-                view! { <p class="muted">"No messages."</p> }.into_any()
+                Either::Left(view! { <p class="muted">"No messages."</p> })
             } else {
-                view! {
+                Either::Right(view! {
                     <ol class="transcript" data-testid="transcript">
                         {detail.chat.into_iter().map(|line| {
                             let who = match line.speaker {
@@ -443,15 +444,15 @@ fn ResultView(detail: ResultDetail) -> impl IntoView {
                             }
                         }).collect_view()}
                     </ol>
-                }.into_any()
+                })
             }}
         </section>
         <section class="panel" aria-labelledby="integrity-title">
             <h2 id="integrity-title">"Integrity timeline"</h2>
             {if detail.integrity_events.is_empty() {
-                view! { <p class="muted">"No events: the candidate stayed on the test."</p> }.into_any()
+                Either::Left(view! { <p class="muted">"No events: the candidate stayed on the test."</p> })
             } else {
-                view! {
+                Either::Right(view! {
                     <ol class="timeline" data-testid="integrity-timeline">
                         {detail.integrity_events.into_iter().map(|e| view! {
                             <li>
@@ -461,11 +462,10 @@ fn ResultView(detail: ResultDetail) -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ol>
-                }.into_any()
+                })
             }}
         </section>
-    }
-    .into_any()
+    })
 }
 
 fn answer_text(answer: &Value) -> String {
@@ -480,7 +480,7 @@ fn ResultQuestionView(
     q: ResultQuestion,
     session_id: String,
     scores: RwSignal<Option<Scores>>,
-) -> AnyView {
+) -> impl IntoView {
     let ResultQuestion {
         question,
         answer,
@@ -494,7 +494,7 @@ fn ResultQuestionView(
                 .as_ref()
                 .and_then(|a| serde_json::from_value(a.clone()).ok())
                 .unwrap_or_default();
-            view! {
+            EitherOf3::A(view! {
                 <ul class="choices">
                     {options.iter().enumerate().map(|(i, option)| {
                         let picked = chosen.contains(&i);
@@ -508,12 +508,11 @@ fn ResultQuestionView(
                         view! { <li class:picked=picked>{option.clone()}{(!mark.is_empty()).then(|| view! { <span class="muted">{format!(" ({mark})")}</span> })}</li> }
                     }).collect_view()}
                 </ul>
-            }
-            .into_any()
+            })
         }
         QuestionKind::Coding { .. } | QuestionKind::Theory { .. } => match &answer {
-            Some(a) => view! { <pre class="code answer">{answer_text(a)}</pre> }.into_any(),
-            None => view! { <p class="muted">"No answer."</p> }.into_any(),
+            Some(a) => EitherOf3::B(view! { <pre class="code answer">{answer_text(a)}</pre> }),
+            None => EitherOf3::C(view! { <p class="muted">"No answer."</p> }),
         },
     };
     let hidden = match &question.kind {
@@ -527,7 +526,7 @@ fn ResultQuestionView(
         } => Some((reference_answer.clone(), rubric_keywords.join(", "))),
         _ => None,
     };
-    view! {
+    super::server_erased(view! {
         <li class="result-question">
             <h3>{question.prompt.clone()}</h3>
             {body}
@@ -543,7 +542,7 @@ fn ResultQuestionView(
                     let tests = g.tests.clone();
                     let cases = hidden.unwrap_or_default();
                     let grade = RwSignal::new(g);
-                    view! {
+                    Either::Left(view! {
                         <GradeLine grade />
                         {(!tests.is_empty()).then(|| view! {
                             <table class="data tests">
@@ -565,30 +564,29 @@ fn ResultQuestionView(
                             </table>
                         })}
                         <OverrideScore session_id question_id grade scores />
-                    }.into_any()
+                    })
                 }
-                None => view! { <p class="muted">"Not graded."</p> }.into_any(),
+                None => Either::Right(view! { <p class="muted">"Not graded."</p> }),
             }}
         </li>
-    }
-    .into_any()
+    })
 }
 
 /// A question's score and how it came about; an override shows beside the graded score.
 #[component]
-fn GradeLine(grade: RwSignal<QuestionGrade>) -> AnyView {
-    view! {
+fn GradeLine(grade: RwSignal<QuestionGrade>) -> impl IntoView {
+    super::server_erased(view! {
         <div aria-live="polite">
             {move || {
                 let g = grade.get();
                 match g.overridden {
-                    None => view! {
+                    None => Either::Left(view! {
                         <p class="grade">
                             <strong data-testid="question-score">{format!("{:.2} / 100", g.score)}</strong>
                             " — "{g.explanation}
                         </p>
-                    }.into_any(),
-                    Some(o) => view! {
+                    }),
+                    Some(o) => Either::Right(view! {
                         <p class="grade">
                             <strong data-testid="question-score">{format!("{:.2} / 100", o.score)}</strong>
                             <span class="badge">"overridden"</span>
@@ -598,12 +596,11 @@ fn GradeLine(grade: RwSignal<QuestionGrade>) -> AnyView {
                             <strong>"Override: "</strong>{o.note}
                             <span class="muted">{format!(" — {}, ", o.by)}<time datetime=o.at.clone()>{short_time(&o.at)}</time></span>
                         </p>
-                    }.into_any(),
+                    }),
                 }
             }}
         </div>
-    }
-    .into_any()
+    })
 }
 
 /// The recruiter's own score for a question (with a required note), or taking it back. The
@@ -614,7 +611,7 @@ fn OverrideScore(
     question_id: String,
     grade: RwSignal<QuestionGrade>,
     scores: RwSignal<Option<Scores>>,
-) -> AnyView {
+) -> impl IntoView {
     let ids = StoredValue::new((session_id, question_id));
     let score = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
@@ -657,7 +654,7 @@ fn OverrideScore(
     };
     let field = |suffix: &str| ids.with_value(|(_, q)| format!("override-{q}-{suffix}"));
     let (score_id, note_id) = (field("score"), field("note"));
-    view! {
+    super::server_erased(view! {
         <div class="override" data-testid="override">
             {move || grade.with(|g| g.overridden.is_some()).then(|| view! {
                 <button type="button" class="button secondary" disabled=move || save.pending().get()
@@ -687,8 +684,7 @@ fn OverrideScore(
             </details>
             {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
         </div>
-    }
-    .into_any()
+    })
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ fn LiveView(detail: ResultDetail) -> impl IntoView {
     };
     let budget = s.prompt_budget;
     let result_href = format!("/recruiter/results/{}", s.session_id);
-    view! {
+    super::server_erased(view! {
         <section class="panel" aria-labelledby="live-view-title" data-testid="live-view">
             <p><a href="/recruiter">"← Dashboard"</a></p>
             <h1 id="live-view-title">{title}</h1>
@@ -262,6 +262,5 @@ fn LiveView(detail: ResultDetail) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </section>
-    }
-    .into_any()
+    })
 }
