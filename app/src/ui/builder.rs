@@ -284,7 +284,7 @@ impl Fields {
             }
         });
         let mut weight = |path: &str, value: RwSignal<String>| {
-            value.with(|v| v.trim().parse::<f64>()).unwrap_or_else(|_| {
+            value.with(|v| super::parse_number(v)).unwrap_or_else(|| {
                 local.push(format!("{path}: must be a number between 0 and 1"));
                 f64::NAN
             })

@@ -275,6 +275,23 @@ fn encode_component(raw: &str) -> String {
     out
 }
 
+/// A finite decimal number typed into a form (`12`, `-0.5`, `1e2`), or `None`. The browser reads
+/// it with JavaScript's own number parser: Rust's brings tables of tens of KB that, as data, would
+/// be loaded by every page. Only characters of decimal notation are accepted, so both parsers
+/// agree on every input.
+fn parse_number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let decimal = |c: char| c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | 'e' | 'E');
+    if !text.chars().any(|c| c.is_ascii_digit()) || !text.chars().all(decimal) {
+        return None;
+    }
+    #[cfg(feature = "hydrate")]
+    let number = js_sys::Number::from(leptos::wasm_bindgen::JsValue::from_str(text)).value_of();
+    #[cfg(not(feature = "hydrate"))]
+    let number = text.parse::<f64>().unwrap_or(f64::NAN);
+    number.is_finite().then_some(number)
+}
+
 /// The document title of a page called `page`.
 fn page_title(page: &str) -> String {
     format!("{page} · Assess")
@@ -341,6 +358,24 @@ mod hydration {
     pub fn mark_document() {
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("data-hydrated", "");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_number;
+
+    #[test]
+    fn typed_numbers_are_read_in_decimal_notation_only() {
+        assert_eq!(parse_number("12"), Some(12.0));
+        assert_eq!(parse_number(" -0.5 "), Some(-0.5));
+        assert_eq!(parse_number("+1e2"), Some(100.0));
+        assert_eq!(parse_number(".25"), Some(0.25));
+        for refused in [
+            "", "  ", ".", "+", "1.2.3", "0x10", "inf", "NaN", "Infinity", "1e999", "1,5",
+        ] {
+            assert_eq!(parse_number(refused), None, "{refused:?}");
         }
     }
 }

@@ -642,8 +642,8 @@ fn OverrideScore(
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match score.get_untracked().trim().parse::<f64>() {
-            Ok(value) if (0.0..=100.0).contains(&value) => {
+        match super::parse_number(&score.get_untracked()) {
+            Some(value) if (0.0..=100.0).contains(&value) => {
                 save.dispatch(Some(OverrideInput {
                     score: value,
                     note: note.get_untracked(),
