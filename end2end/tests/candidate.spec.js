@@ -220,3 +220,55 @@ test('the assistant answers within the budget, marks a refused request, keeps th
   await expect(page.getByTestId('assistant').getByTestId('prompts-left')).toHaveText('0 of 2 prompts left');
   await expect(page.getByTestId('assistant').getByLabel('Your question to the assistant')).toBeDisabled();
 });
+
+test('answers show before the page is interactive, and what is typed then is kept and saved', async ({ page, request }) => {
+  const { title } = await publishMixedTest(request);
+  await newCandidate(page);
+  await page.getByRole('button', { name: `Start ${title}` }).click();
+  await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}/);
+  await hydrated(page);
+  await page.getByTestId('code-editor').fill('function double(n) {\n  return n + n;\n}\n');
+  await allSaved(page);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('checkbox', { name: 'GET', exact: true }).check();
+  await allSaved(page);
+
+  // A slow connection: the WebAssembly arrives only after the candidate has changed answers.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/pkg/*.wasm', async (route) => { await held; await route.continue(); });
+  await page.reload();
+  const checkbox = (name) => page.getByRole('checkbox', { name, exact: true });
+  await expect(checkbox('GET')).toBeChecked();
+  await expect(checkbox('PUT')).not.toBeChecked();
+  await checkbox('PUT').check();
+  expect(await page.locator('html[data-hydrated]').count()).toBe(0);
+  release();
+  await hydrated(page);
+  await expect(checkbox('PUT')).toBeChecked();
+  await expect(checkbox('GET')).toBeChecked();
+  await allSaved(page);
+
+  // The same for the code editor, whose saved answer is on the page from the start.
+  const again = new Promise((resolve) => { release = resolve; });
+  await page.unroute('**/pkg/*.wasm');
+  await page.route('**/pkg/*.wasm', async (route) => { await again; await route.continue(); });
+  await page.goto(page.url().replace(/\?q=\d+$/, '?q=1'));
+  const editor = page.getByTestId('code-editor');
+  await expect(editor).toHaveValue(/return n \+ n;/);
+  await editor.fill('function double(n) {\n  return 2 * n;\n}\n');
+  expect(await page.locator('html[data-hydrated]').count()).toBe(0);
+  release();
+  await hydrated(page);
+  await expect(editor).toHaveValue(/return 2 \* n;/);
+  await allSaved(page);
+
+  // Both reached the server.
+  await page.unroute('**/pkg/*.wasm');
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('code-editor')).toHaveValue(/return 2 \* n;/);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(checkbox('PUT')).toBeChecked();
+  await expect(checkbox('GET')).toBeChecked();
+});

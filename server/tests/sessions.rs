@@ -976,3 +976,62 @@ async fn run_examples_runs_only_the_visible_examples_and_is_rate_limited() {
     assert_eq!(w.end(&w.candidate, &session).await.status(), 200);
     assert_eq!(run(me(), "add", "x").await.status(), 400);
 }
+
+#[tokio::test]
+async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed() {
+    let w = world_with(mixed_test()).await;
+    let id = w.start().await["session_id"].as_str().unwrap().to_owned();
+    let code = "function add(a, b) {\n  return a < b ? b + a : a + b;\n}";
+    assert_eq!(
+        w.answer(&w.candidate, &id, "add", json!(code))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        w.answer(&w.candidate, &id, "many", json!([0, 2]))
+            .await
+            .status(),
+        200
+    );
+    let cookie = format!(
+        "{}={}",
+        app::backend::auth::web::SESSION_COOKIE,
+        w.candidate
+    );
+    let page = |q: u32| {
+        let (app, cookie, id) = (&w.app, &cookie, &id);
+        async move {
+            let response = app
+                .get_with_cookie(&format!("/candidate/session/{id}?q={q}"), cookie)
+                .await;
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+
+    // Before any WebAssembly runs, the editor shows the saved code (as text), not the starter.
+    let first = page(1).await;
+    assert!(
+        first.contains("return a &lt; b ? b + a : a + b;"),
+        "the saved code is in the editor"
+    );
+    assert!(
+        !first.contains("function add(a, b) {\n}"),
+        "not the starter"
+    );
+    // The assistant and the chat wait, closed, to be opened.
+    assert!(first.contains("Open the assistant") && first.contains("Open the chat"));
+    assert!(first.contains("4 of 4 prompts left"));
+
+    // The saved options are ticked as rendered.
+    let third = page(3).await;
+    let ticked = |i: usize| {
+        let at = third
+            .find(&format!(r#"id="choice-many-{i}""#))
+            .unwrap_or_else(|| panic!("option {i} is on the page"));
+        let tag = &third[at..at + third[at..].find('>').unwrap()];
+        tag.contains(" checked")
+    };
+    assert_eq!((ticked(0), ticked(1), ticked(2)), (true, false, true));
+}

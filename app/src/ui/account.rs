@@ -182,8 +182,7 @@ fn Field(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(optional)] hint: Option<&'static str>,
 ) -> impl IntoView {
-    let typed = typed_before_hydration(id);
-    if !typed.is_empty() {
+    if let Some(typed) = super::value_before_hydration(id).filter(|t| !t.is_empty()) {
         value.set(typed);
     }
     let error_id = format!("{id}-error");
@@ -236,26 +235,7 @@ fn message_only(message: String) -> String {
     }
 }
 
-/// What the visitor typed into the server-rendered field `id` before its island woke up (empty on
-/// the server). The form's fields adopt it: hydrating sets each field to its signal, which would
-/// otherwise wipe it.
-fn typed_before_hydration(id: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(input) = document()
-            .get_element_by_id(id)
-            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
-        {
-            return input.value();
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
-    String::new()
-}
-
-/// The role the visitor picked before the island woke up (see [`typed_before_hydration`]).
+/// The role the visitor picked before the island woke up (see [`super::value_before_hydration`]).
 fn role_picked_before_hydration() -> Option<Role> {
     #[cfg(feature = "hydrate")]
     if let Some(picked) = document()

@@ -470,6 +470,13 @@ fn Field(
     #[prop(optional, into)] hint: Option<String>,
     #[prop(default = "text")] kind: &'static str,
 ) -> impl IntoView {
+    // The page is rendered with the value, and what was typed before the island woke up wins.
+    if let Some(typed) = super::value_before_hydration(&id)
+        && typed != value.get_untracked()
+    {
+        value.set(typed);
+    }
+    let initial = value.get_untracked();
     let touched = RwSignal::new(false);
     let problem = Memo::new(move |_| {
         (touched.get() || form.submitted.get())
@@ -500,12 +507,13 @@ fn Field(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 on:blur=move |_| touched.set(true)
-            ></textarea>
+            >{initial}</textarea>
         })
     } else {
         Either::Right(view! {
             <input id=id.clone() type=kind class=class
                 aria-invalid=invalid aria-describedby=described
+                value=initial
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 on:blur=move |_| touched.set(true)
@@ -655,7 +663,8 @@ fn Builder(template: Option<Template>) -> impl IntoView {
                     </div>
                     {move || form.problem_at("weights", false).map(|p| view! { <p class="field-error" role="alert">{p}</p> })}
                     <label class="check">
-                        <input type="checkbox" prop:checked=move || fields.block_copy_paste.get()
+                        <input type="checkbox" checked=fields.block_copy_paste.get_untracked()
+                            prop:checked=move || fields.block_copy_paste.get()
                             on:change=move |ev| fields.block_copy_paste.set(event_target_checked(&ev)) />
                         "Block copy and paste in answers"
                     </label>
@@ -849,7 +858,8 @@ fn ChoiceFields(form: Form, question: QuestionForm, index: Memo<usize>) -> impl 
                     view! {
                         <div class="option-row">
                             <label class="check">
-                                <input type="checkbox" prop:checked=move || option.correct.get()
+                                <input type="checkbox" checked=option.correct.get_untracked()
+                                    prop:checked=move || option.correct.get()
                                     on:change=move |ev| option.correct.set(event_target_checked(&ev)) />
                                 {move || format!("Option {} is correct", position.get() + 1)}
                             </label>

@@ -591,6 +591,25 @@ fn text_answer(test: Test, question_id: &str) -> String {
     })
 }
 
+/// The text answer of a question to render its editor with. In the browser, while the island
+/// wakes up, the editor may already hold something else: what the candidate typed meanwhile,
+/// which hydration would otherwise replace. That becomes the answer (and is saved).
+fn adopt_typed(test: Test, question_id: &str, editor_id: &str) -> String {
+    let saved = test.answers.with_untracked(|a| {
+        a.get(question_id)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    });
+    match super::value_before_hydration(editor_id) {
+        Some(typed) if typed != saved => {
+            test.edit(question_id.to_owned(), Value::String(typed.clone()));
+            typed
+        }
+        _ => saved,
+    }
+}
+
 /// The byte index of a UTF-16 offset (what the DOM's selection positions count).
 fn byte_index(text: &str, utf16: u32) -> usize {
     let mut units = 0_u32;
@@ -624,6 +643,9 @@ fn CodeEditor(
         test.answers
             .update(|a| _ = a.insert(question_id.clone(), Value::String(starter.clone())));
     }
+    // The answer is in the page as rendered, and what was typed before the island woke up wins.
+    let editor_id = format!("answer-{question_id}");
+    let initial = adopt_typed(test, &question_id, &editor_id);
     let gutter = NodeRef::<leptos::html::Pre>::new();
     // Escape releases the editor: the next Tab moves focus instead of indenting.
     let released = StoredValue::new(false);
@@ -662,6 +684,7 @@ fn CodeEditor(
                 {move || (1..=lines()).map(|n| format!("{n}\n")).collect::<String>()}
             </pre>
             <textarea
+                id=editor_id
                 class="code"
                 spellcheck="false"
                 autocomplete="off"
@@ -678,7 +701,7 @@ fn CodeEditor(
                 }
                 on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, &qid.get_value())
                 on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, &qid.get_value())
-            ></textarea>
+            >{initial}</textarea>
         </div>
         <p class="muted" id=help_id>"Tab indents; press Escape, then Tab, to leave the editor."</p>
         {(!examples.is_empty()).then(|| {
@@ -761,11 +784,14 @@ fn RunExamples(question_id: String, function_name: String, test: Test) -> impl I
 
 #[component]
 fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
+    let editor_id = format!("answer-{question_id}");
+    let initial = adopt_typed(test, &question_id, &editor_id);
     let qid = StoredValue::new(question_id);
     view! {
         <label class="field">
             <span>"Your answer"</span>
             <textarea
+                id=editor_id
                 class="theory"
                 rows="10"
                 data-testid="theory-editor"
@@ -774,7 +800,7 @@ fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
                 on:blur=move |_| test.save_now(qid.get_value())
                 on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, &qid.get_value())
                 on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, &qid.get_value())
-            ></textarea>
+            >{initial}</textarea>
         </label>
     }
 }
@@ -789,6 +815,8 @@ fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test
                 .is_some_and(|picked| picked.iter().any(|v| v.as_u64() == Some(i as u64)))
         })
     };
+    // As the page is rendered (the server knows no properties, only attributes).
+    let chosen_untracked = move |i: usize| untrack(|| chosen(i));
     let toggle = move |i: usize, on: bool| {
         let mut picked: Vec<u64> = test.answers.with_untracked(|a| {
             a.get(&qid.get_value())
@@ -809,6 +837,26 @@ fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test
         // A click is a complete answer: no need to wait for more typing.
         test.save_now(qid.get_value());
     };
+    // Options clicked before the island woke up count (see `adopt_typed`).
+    let ticked: Vec<Option<bool>> = (0..options.len())
+        .map(|i| super::checked_before_hydration(&format!("choice-{question_id}-{i}")))
+        .collect();
+    if ticked.iter().all(Option::is_some) && !ticked.is_empty() {
+        let picked: Vec<u64> = (0..ticked.len())
+            .filter(|&i| ticked[i] == Some(true))
+            .map(|i| i as u64)
+            .collect();
+        let saved: Vec<u64> = test.answers.with_untracked(|a| {
+            a.get(&question_id)
+                .and_then(Value::as_array)
+                .map(|p| p.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default()
+        });
+        if picked != saved {
+            test.edit(question_id.clone(), Value::from(picked));
+            test.save_now(question_id.clone());
+        }
+    }
     let legend = if multiple {
         "Choose all that apply"
     } else {
@@ -821,7 +869,9 @@ fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test
                 <label class="choice">
                     <input
                         type=if multiple { "checkbox" } else { "radio" }
+                        id=format!("choice-{question_id}-{i}")
                         name=format!("choice-{question_id}")
+                        checked=chosen_untracked(i)
                         prop:checked=move || chosen(i)
                         on:change=move |ev| toggle(i, event_target_checked(&ev))
                     />

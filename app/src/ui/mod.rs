@@ -292,6 +292,49 @@ fn parse_number(text: &str) -> Option<f64> {
     number.is_finite().then_some(number)
 }
 
+/// The value of form control `id` (an input or a text area) as the visitor left it before its
+/// island woke up; `None` on the server or when there is no such control. Hydrating sets every
+/// control to its signal, which would wipe what was typed meanwhile: islands adopt this instead.
+fn value_before_hydration(id: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        use leptos::web_sys::{HtmlInputElement, HtmlTextAreaElement};
+        let element = document().get_element_by_id(id)?;
+        match element.dyn_into::<HtmlInputElement>() {
+            Ok(input) => Some(input.value()),
+            Err(element) => element
+                .dyn_into::<HtmlTextAreaElement>()
+                .ok()
+                .map(|area| area.value()),
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = id;
+        None
+    }
+}
+
+/// Whether checkbox or radio button `id` was ticked before its island woke up (see
+/// [`value_before_hydration`]).
+fn checked_before_hydration(id: &str) -> Option<bool> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        document()
+            .get_element_by_id(id)?
+            .dyn_into::<leptos::web_sys::HtmlInputElement>()
+            .ok()
+            .map(|input| input.checked())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = id;
+        None
+    }
+}
+
 /// The document title of a page called `page`.
 fn page_title(page: &str) -> String {
     format!("{page} · Assess")
