@@ -119,10 +119,18 @@ pub const EMAIL_MAX_LEN: usize = 254;
 pub const PASSWORD_MIN_LEN: usize = 8;
 pub const PASSWORD_MAX_LEN: usize = 128;
 
-/// Trims and lower-cases an email address and checks its shape. The error names the problem in
-/// words fit for a form and the API alike.
+/// Trims and lower-cases an email address and checks its shape ([`check_email`]).
 pub fn normalize_email(raw: &str) -> Result<String, String> {
     let email = raw.trim().to_lowercase();
+    check_email(&email)?;
+    Ok(email)
+}
+
+/// Checks the shape of an email address. The error names the problem in words fit for a form and
+/// the API alike. Forms check what was typed, without lower-casing it: Unicode case mapping
+/// would bring its tables (tens of KB, loaded by every page) into the browser, and the server,
+/// which normalizes, has the last word.
+pub fn check_email(email: &str) -> Result<(), String> {
     if email.is_empty() {
         return Err("email: an email address is required".into());
     }
@@ -130,12 +138,12 @@ pub fn normalize_email(raw: &str) -> Result<String, String> {
         return Err(format!("email: must be at most {EMAIL_MAX_LEN} characters"));
     }
     // The crate follows RFC 5322; we also demand a dot in the domain, as deliverable addresses have.
-    let valid = email_address::EmailAddress::is_valid(&email)
+    let valid = email_address::EmailAddress::is_valid(email)
         && email.rsplit_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
         });
     if valid {
-        Ok(email)
+        Ok(())
     } else {
         Err("email: not a valid email address".into())
     }
@@ -208,6 +216,26 @@ mod tests {
         assert_eq!(Id::parse("zz a1b2c3d4e5f60718293a4b"), Err(MalformedId));
         assert_eq!(Id::parse("65a1b2c3d4e5f60718293a4g"), Err(MalformedId));
         assert!(serde_json::from_str::<Id>("\"not-an-id\"").is_err());
+    }
+
+    #[test]
+    fn forms_check_an_email_as_typed_and_agree_with_the_server() {
+        for typed in [
+            "Ada@Example.COM",
+            "ada@example.com",
+            "ADA.LOVELACE+TEST@EXAMPLE.CO.UK",
+        ] {
+            assert_eq!(check_email(typed), Ok(()), "{typed}");
+            assert!(normalize_email(typed).is_ok(), "{typed}");
+        }
+        for bad in ["", "Ada", "Ada@Example", "Ada@Example.", "A B@Example.com"] {
+            assert_eq!(
+                check_email(bad),
+                normalize_email(bad).map(|_| ()),
+                "{bad:?}"
+            );
+            assert!(check_email(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

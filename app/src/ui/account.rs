@@ -2,7 +2,7 @@
 
 use crate::account::{LogIn, LogOut, SignUp, current_user, safe_next};
 use crate::error::ApiError;
-use crate::model::{Role, UserView, check_password, normalize_email};
+use crate::model::{Role, UserView, check_email, check_password};
 use leptos::prelude::*;
 use leptos::server::ServerAction;
 use leptos::server_fn::ServerFn;
@@ -225,10 +225,15 @@ fn Field(
 fn message_only(message: String) -> String {
     match message.split_once(": ") {
         Some((_, rest)) => {
+            // The messages are ASCII English (and Unicode case tables would weigh on every page).
             let mut chars = rest.chars();
             chars
                 .next()
-                .map(|first| first.to_uppercase().chain(chars).collect())
+                .map(|first| {
+                    std::iter::once(first.to_ascii_uppercase())
+                        .chain(chars)
+                        .collect()
+                })
                 .unwrap_or_default()
         }
         None => message,
@@ -309,7 +314,7 @@ fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
         if !submitted.get() {
             return None;
         }
-        normalize_email(&email.get()).err().map(message_only)
+        check_email(email.get().trim()).err().map(message_only)
     });
     let password_error = Signal::derive(move || {
         (submitted.get() && password.get().is_empty()).then(|| "Enter your password".to_owned())
@@ -384,7 +389,7 @@ fn SignupForm(role: Role) -> impl IntoView {
     let email_error = Signal::derive(move || {
         let local = submitted
             .get()
-            .then(|| normalize_email(&email.get()).err().map(message_only))
+            .then(|| check_email(email.get().trim()).err().map(message_only))
             .flatten();
         local.or_else(|| server_error(action.value().get(), Some("email")))
     });

@@ -437,7 +437,7 @@ fn ResultView(detail: ResultDetail) -> impl IntoView {
                                 Speaker::System => "System",
                             };
                             view! {
-                                <li class=format!("line {}", who.to_lowercase())>
+                                <li class=format!("line {}", who.to_ascii_lowercase())>
                                     <time datetime=line.timestamp.clone()>{short_time(&line.timestamp)}</time>
                                     " "<strong>{who}": "</strong>{line.message}
                                 </li>
