@@ -182,9 +182,7 @@ fn Field(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(optional)] hint: Option<&'static str>,
 ) -> impl IntoView {
-    if let Some(typed) = super::value_before_hydration(id).filter(|t| !t.is_empty()) {
-        value.set(typed);
-    }
+    super::adopt_value(id, value);
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let described_by = {

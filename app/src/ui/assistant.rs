@@ -8,6 +8,9 @@ use crate::markdown::Block;
 use crate::session::{MAX_PROMPT_CHARS, PromptInput, PromptLine};
 use leptos::prelude::*;
 
+/// What the panel is for, shown open and closed.
+const HINT: &str = "Ask about concepts, syntax or edge cases. Requests for the solution are refused and still count.";
+
 /// What the offline assistant is called in the UI.
 const OFFLINE: &str = "offline";
 
@@ -40,7 +43,7 @@ pub fn Assistant(setup: AssistantSetup) -> impl IntoView {
         <super::OnDemandPanel
             class="assistant"
             title="AI assistant"
-            about=format!("{left} of {budget} prompts left. Ask about concepts, syntax or edge cases; requests for the solution are refused and still count.")
+            about=format!("{left} of {budget} prompts left. {HINT}")
             open_label="Open the assistant"
             remember
             mount=move |slot| {
@@ -154,14 +157,14 @@ fn AssistantPanel(
                 .collect::<Vec<_>>()
         })
     };
-    super::server_erased(view! {
+    view! {
         <section class="panel assistant" aria-labelledby="assistant-title" data-testid="assistant">
             <h2 id="assistant-title">"AI assistant"</h2>
             {offline.then(|| view! {
                 <p class="badge offline" data-testid="assistant-offline">"Offline assistant: built-in hints, no AI model connected"</p>
             })}
             <p class="meter-line" data-testid="prompts-left">{move || format!("{} of {budget} prompts left", left())}</p>
-            <p class="hint">"Ask about concepts, syntax or edge cases. Requests for the solution are refused and still count."</p>
+            <p class="hint">{HINT}</p>
             <ol class="exchanges" aria-live="polite" data-testid="exchanges">
                 {move || exchanges().into_iter().map(|AssistantItem { line, markdown: reply }| {
                     let class = if line.was_blocked { "exchange blocked" } else { "exchange" };
@@ -204,7 +207,7 @@ fn AssistantPanel(
                 <button type="submit" class="button" disabled=move || { left() == 0 || busy() }>"Ask"</button>
             </form>
         </section>
-    })
+    }
 }
 
 /// Why a prompt got no reply.

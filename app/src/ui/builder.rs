@@ -471,11 +471,7 @@ fn Field(
     #[prop(default = "text")] kind: &'static str,
 ) -> impl IntoView {
     // The page is rendered with the value, and what was typed before the island woke up wins.
-    if let Some(typed) = super::value_before_hydration(&id)
-        && typed != value.get_untracked()
-    {
-        value.set(typed);
-    }
+    super::adopt_value(&id, value);
     let initial = value.get_untracked();
     let touched = RwSignal::new(false);
     let problem = Memo::new(move |_| {

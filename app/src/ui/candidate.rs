@@ -595,12 +595,7 @@ fn text_answer(test: Test, question_id: &str) -> String {
 /// wakes up, the editor may already hold something else: what the candidate typed meanwhile,
 /// which hydration would otherwise replace. That becomes the answer (and is saved).
 fn adopt_typed(test: Test, question_id: &str, editor_id: &str) -> String {
-    let saved = test.answers.with_untracked(|a| {
-        a.get(question_id)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    });
+    let saved = untrack(|| text_answer(test, question_id));
     match super::value_before_hydration(editor_id) {
         Some(typed) if typed != saved => {
             test.edit(question_id.to_owned(), Value::String(typed.clone()));
@@ -608,6 +603,15 @@ fn adopt_typed(test: Test, question_id: &str, editor_id: &str) -> String {
         }
         _ => saved,
     }
+}
+
+/// The options picked in a choice question's answer (0-based).
+fn picked_options(answers: &HashMap<String, Value>, question_id: &str) -> Vec<u64> {
+    answers
+        .get(question_id)
+        .and_then(Value::as_array)
+        .map(|picked| picked.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default()
 }
 
 /// The byte index of a UTF-16 offset (what the DOM's selection positions count).
@@ -809,21 +813,15 @@ fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
 fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test) -> impl IntoView {
     let qid = StoredValue::new(question_id.clone());
     let chosen = move |i: usize| {
-        test.answers.with(|a| {
-            a.get(&qid.get_value())
-                .and_then(Value::as_array)
-                .is_some_and(|picked| picked.iter().any(|v| v.as_u64() == Some(i as u64)))
-        })
+        test.answers
+            .with(|a| picked_options(a, &qid.get_value()).contains(&(i as u64)))
     };
     // As the page is rendered (the server knows no properties, only attributes).
     let chosen_untracked = move |i: usize| untrack(|| chosen(i));
     let toggle = move |i: usize, on: bool| {
-        let mut picked: Vec<u64> = test.answers.with_untracked(|a| {
-            a.get(&qid.get_value())
-                .and_then(Value::as_array)
-                .map(|p| p.iter().filter_map(Value::as_u64).collect())
-                .unwrap_or_default()
-        });
+        let mut picked = test
+            .answers
+            .with_untracked(|a| picked_options(a, &qid.get_value()));
         if multiple {
             picked.retain(|p| *p != i as u64);
             if on {
@@ -837,22 +835,21 @@ fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test
         // A click is a complete answer: no need to wait for more typing.
         test.save_now(qid.get_value());
     };
-    // Options clicked before the island woke up count (see `adopt_typed`).
-    let ticked: Vec<Option<bool>> = (0..options.len())
+    // Options clicked before the island woke up count (see `adopt_typed`); `None` when the
+    // options are not on the page yet (a question opened in the browser).
+    let ticked: Option<Vec<bool>> = (0..options.len())
         .map(|i| super::checked_before_hydration(&format!("choice-{question_id}-{i}")))
         .collect();
-    if ticked.iter().all(Option::is_some) && !ticked.is_empty() {
+    if let Some(ticked) = ticked.filter(|t| !t.is_empty()) {
         let picked: Vec<u64> = (0..ticked.len())
-            .filter(|&i| ticked[i] == Some(true))
+            .filter(|&i| ticked[i])
             .map(|i| i as u64)
             .collect();
-        let saved: Vec<u64> = test.answers.with_untracked(|a| {
-            a.get(&question_id)
-                .and_then(Value::as_array)
-                .map(|p| p.iter().filter_map(Value::as_u64).collect())
-                .unwrap_or_default()
-        });
-        if picked != saved {
+        if picked
+            != test
+                .answers
+                .with_untracked(|a| picked_options(a, &question_id))
+        {
             test.edit(question_id.clone(), Value::from(picked));
             test.save_now(question_id.clone());
         }

@@ -7,6 +7,10 @@ use crate::model::Speaker;
 use crate::session::TranscriptLine;
 use leptos::prelude::*;
 
+/// What the panel is for, shown open and closed.
+const HINT: &str =
+    "Ask about time, prompts, rules or scoring. The interviewer does not help with the answers.";
+
 pub fn speaker_label(speaker: Speaker) -> &'static str {
     match speaker {
         Speaker::Candidate => "Candidate",
@@ -30,7 +34,7 @@ pub fn Chat(session_id: String) -> impl IntoView {
         <super::OnDemandPanel
             class="chat"
             title="Interviewer"
-            about="Questions about time, prompts, rules or scoring go to the interviewer, who does not help with the answers."
+            about=HINT
             open_label="Open the chat"
             remember
             mount=move |slot| mount_chat(slot, session_id.get_value())
@@ -83,10 +87,10 @@ fn ChatPanel(session_id: String) -> impl IntoView {
             ));
         }
     };
-    super::server_erased(view! {
+    view! {
         <section class="panel chat" aria-labelledby="chat-title" data-testid="chat">
             <h2 id="chat-title">"Interviewer"</h2>
-            <p class="hint">"Ask about time, prompts, rules or scoring. The interviewer does not help with the answers."</p>
+            <p class="hint">{HINT}</p>
             <p class="link-state" class:warn=move || !open() role="status" data-testid="chat-state">
                 {move || link.state.get().label()}
             </p>
@@ -112,5 +116,5 @@ fn ChatPanel(session_id: String) -> impl IntoView {
                 <button type="submit" class="button" disabled=move || !open()>"Send"</button>
             </form>
         </section>
-    })
+    }
 }

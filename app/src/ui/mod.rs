@@ -316,6 +316,16 @@ fn value_before_hydration(id: &str) -> Option<String> {
     }
 }
 
+/// Sets `value` to what control `id` holds when its island wakes up, when that differs (see
+/// [`value_before_hydration`]).
+fn adopt_value(id: &str, value: RwSignal<String>) {
+    if let Some(typed) = value_before_hydration(id)
+        && typed != value.get_untracked()
+    {
+        value.set(typed);
+    }
+}
+
 /// Whether checkbox or radio button `id` was ticked before its island woke up (see
 /// [`value_before_hydration`]).
 fn checked_before_hydration(id: &str) -> Option<bool> {
