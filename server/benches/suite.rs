@@ -698,8 +698,7 @@ async fn render_times(world: &Arc<World>) {
                 .iter()
                 .any(|island| key.starts_with(&format!("{island}_loader_")))
             {
-                for module in modules.as_array().into_iter().flatten() {
-                    let href = format!("/pkg/{}.wasm", module.as_str().unwrap_or_default());
+                for href in module_hrefs(modules) {
                     if !chunks.contains(&href) {
                         chunks.push(href);
                     }
@@ -748,11 +747,7 @@ async fn render_times(world: &Arc<World>) {
             if key.contains("_loader_") {
                 continue;
             }
-            let extra: Vec<String> = modules
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|m| format!("/pkg/{}.wasm", m.as_str().unwrap_or_default()))
+            let extra: Vec<String> = module_hrefs(modules)
                 .filter(|href| !chunks.contains(href))
                 .collect();
             let Some(sizes) = served_sizes(world, &extra).await else {
@@ -798,11 +793,7 @@ async fn served_sizes(world: &Arc<World>, files: &[String]) -> Option<[usize; 3]
 /// `test_room`), without repeats.
 fn island_names(html: &str) -> Vec<String> {
     let mut names = Vec::new();
-    for tag in html
-        .split("<leptos-island")
-        .skip(1)
-        .filter_map(|t| t.split('>').next())
-    {
+    for tag in opening_tags(html, "<leptos-island") {
         let Some(id) = attribute(tag, "data-component") else {
             continue;
         };
@@ -821,6 +812,22 @@ fn island_names(html: &str) -> Vec<String> {
     names
 }
 
+/// The text of each opening tag (`start`: `<link`, …) in `html`, attributes only.
+fn opening_tags<'a>(html: &'a str, start: &'static str) -> impl Iterator<Item = &'a str> {
+    html.split(start)
+        .skip(1)
+        .filter_map(|t| t.split('>').next())
+}
+
+/// The chunk files of one split point of `__wasm_split_manifest.json`.
+fn module_hrefs(modules: &Value) -> impl Iterator<Item = String> + '_ {
+    modules
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| format!("/pkg/{}.wasm", m.as_str().unwrap_or_default()))
+}
+
 /// The value of attribute `name` in the text of an opening tag.
 fn attribute(tag: &str, name: &str) -> Option<String> {
     let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
@@ -832,11 +839,7 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
 /// preload or modulepreload, in order, without repeats.
 fn first_load_files(html: &str) -> Vec<String> {
     let mut files = Vec::new();
-    for tag in html
-        .split("<link")
-        .skip(1)
-        .filter_map(|t| t.split('>').next())
-    {
+    for tag in opening_tags(html, "<link") {
         let rel = attribute(tag, "rel").unwrap_or_default();
         if let Some(href) = attribute(tag, "href")
             && ["stylesheet", "preload", "modulepreload"].contains(&rel.as_str())
