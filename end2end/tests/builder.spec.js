@@ -86,6 +86,30 @@ test('a recruiter builds a test with one question of each type, previews it, pub
   await expect(page.getByTestId('question-editor').nth(1).getByLabel('Question', { exact: true })).toHaveValue('Explain event delegation.');
   await expect(page.getByTestId('question-editor').nth(2).getByLabel('Option 2 is correct')).toBeChecked();
 
+  // On a slow connection, ticks made before the page is interactive are kept, like typed text.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/pkg/*.wasm', async (route) => { await held; await route.continue(); });
+  await page.reload();
+  const blockCopy = page.getByLabel('Block copy and paste in answers');
+  const firstCorrect = page.getByTestId('question-editor').nth(2).getByLabel('Option 1 is correct');
+  await expect(blockCopy).not.toBeChecked();
+  await blockCopy.check();
+  await firstCorrect.check();
+  expect(await page.locator('html[data-hydrated]').count()).toBe(0);
+  release();
+  await hydrated(page);
+  await page.unroute('**/pkg/*.wasm');
+  await expect(blockCopy).toBeChecked();
+  await expect(firstCorrect).toBeChecked();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByTestId('builder-notice')).toHaveText('Saved (version 1).');
+  await page.reload();
+  await hydrated(page);
+  await expect(blockCopy).toBeChecked();
+  await expect(page.getByTestId('question-editor').nth(2).getByLabel('Option 1 is correct')).toBeChecked();
+  await expect(page.getByTestId('question-editor').nth(2).getByLabel('Option 2 is correct')).toBeChecked();
+
   // Listed on the dashboard as published; open to candidates.
   await page.getByRole('link', { name: '← Your tests' }).click();
   const row = page.getByTestId('template-list').locator('tbody tr', { hasText: title });

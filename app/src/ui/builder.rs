@@ -631,6 +631,7 @@ fn Builder(template: Option<Template>) -> impl IntoView {
     // The server titled the page; a save can rename the test.
     Effect::new(move |_| document().set_title(&super::page_title(&heading())));
     let status = move || current.with(|t| t.as_ref().map(|t| t.status));
+    super::adopt_checked("block-copy-paste", fields.block_copy_paste);
     super::server_erased(view! {
         <section class="panel builder" aria-labelledby="builder-title">
             <p><a href="/recruiter">"← Your tests"</a></p>
@@ -659,7 +660,7 @@ fn Builder(template: Option<Template>) -> impl IntoView {
                     </div>
                     {move || form.problem_at("weights", false).map(|p| view! { <p class="field-error" role="alert">{p}</p> })}
                     <label class="check">
-                        <input type="checkbox" checked=fields.block_copy_paste.get_untracked()
+                        <input type="checkbox" id="block-copy-paste" checked=fields.block_copy_paste.get_untracked()
                             prop:checked=move || fields.block_copy_paste.get()
                             on:change=move |ev| fields.block_copy_paste.set(event_target_checked(&ev)) />
                         "Block copy and paste in answers"
@@ -851,10 +852,14 @@ fn ChoiceFields(form: Form, question: QuestionForm, index: Memo<usize>) -> impl 
                 {
                     let position = Memo::new(move |_| list.with(|l| l.iter().position(|o| o.key == option.key).unwrap_or(0)));
                     let path = Signal::derive(move || format!("{}[{}]", options_path.get(), position.get()));
+                    // Like the fields: the page shows the tick, and a tick made before the island
+                    // woke up wins.
+                    let correct_id = format!("q{qkey}-option-{}-correct", option.key);
+                    super::adopt_checked(&correct_id, option.correct);
                     view! {
                         <div class="option-row">
                             <label class="check">
-                                <input type="checkbox" checked=option.correct.get_untracked()
+                                <input type="checkbox" id=correct_id checked=option.correct.get_untracked()
                                     prop:checked=move || option.correct.get()
                                     on:change=move |ev| option.correct.set(event_target_checked(&ev)) />
                                 {move || format!("Option {} is correct", position.get() + 1)}

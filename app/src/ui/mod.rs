@@ -345,6 +345,16 @@ fn checked_before_hydration(id: &str) -> Option<bool> {
     }
 }
 
+/// Sets `checked` to whether checkbox `id` is ticked when its island wakes up, when that differs
+/// (see [`value_before_hydration`]).
+fn adopt_checked(id: &str, checked: RwSignal<bool>) {
+    if let Some(ticked) = checked_before_hydration(id)
+        && ticked != checked.get_untracked()
+    {
+        checked.set(ticked);
+    }
+}
+
 /// The document title of a page called `page`.
 fn page_title(page: &str) -> String {
     format!("{page} · Assess")
