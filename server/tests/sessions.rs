@@ -1035,3 +1035,41 @@ async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed(
     };
     assert_eq!((ticked(0), ticked(1), ticked(2)), (true, false, true));
 }
+
+#[tokio::test]
+async fn an_open_test_is_an_island_and_a_finished_one_plain_html_with_its_result() {
+    let w = world_with(mixed_test()).await;
+    let id = w.start().await["session_id"].as_str().unwrap().to_owned();
+    let cookie = format!(
+        "{}={}",
+        app::backend::auth::web::SESSION_COOKIE,
+        w.candidate
+    );
+    let page = || {
+        let (app, cookie, id) = (&w.app, &cookie, &id);
+        async move {
+            let response = app
+                .get_with_cookie(&format!("/candidate/session/{id}"), cookie)
+                .await;
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let island = r#"data-component="TestRoom_"#;
+
+    let open = page().await;
+    assert!(open.contains(island), "the room is interactive");
+    assert!(!open.contains(r#"data-testid="result""#));
+
+    assert_eq!(w.end(&w.candidate, &id).await.status(), 200);
+    let finished = page().await;
+    assert!(
+        finished.contains(r#"data-testid="result""#)
+            && finished.contains(r#"data-testid="total-score""#),
+        "the result is shown"
+    );
+    assert!(
+        !finished.contains(island) && !finished.contains("<leptos-island"),
+        "and needs no WebAssembly"
+    );
+}

@@ -13,6 +13,7 @@ use crate::session::{
     CandidateQuestion, CandidateQuestionKind, IntegrityKind, RunInput, Scores, SessionStatus,
     SessionView,
 };
+use crate::template::TestCase;
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -147,10 +148,22 @@ pub fn TestPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading your test…"</p> }>
                 {move || state.get().map(|result| match result {
                     Err(err) => load_failed("Cannot open this test", err.detail, "/candidate", "Back to my tests"),
-                    Ok(session) => view! {
-                        <Title text=session.title.clone() />
-                        <TestRoom session opened />
-                    }.into_any(),
+                    Ok(session) => {
+                        let title = session.title.clone();
+                        // A finished test's result is plain HTML: only an open test is an island.
+                        let body = match (session.status, session.scores) {
+                            (SessionStatus::InProgress, _) => view! {
+                                <TestRoom room=Room::from(session) opened />
+                            }.into_any(),
+                            (SessionStatus::Completed, Some(scores)) => view! {
+                                <ResultPanel title=session.title scores />
+                            }.into_any(),
+                            (SessionStatus::Completed, None) => view! {
+                                <section class="panel" role="status"><p>"This test has ended; its scores are being computed. Reload in a moment."</p></section>
+                            }.into_any(),
+                        };
+                        view! { <Title text=title /> {body} }.into_any()
+                    }
                 })}
             </Suspense>
         </RequireRole>
@@ -280,25 +293,98 @@ impl Test {
     }
 }
 
-/// One test, open or finished (an island: the page's interactive part). `opened` is the question
-/// to show first (1-based).
-#[island(lazy)]
-fn TestRoom(session: SessionView, opened: Option<usize>) -> impl IntoView {
-    super::island_ready();
-    let finished = RwSignal::new(match session.status {
-        SessionStatus::Completed => session.scores,
-        SessionStatus::InProgress => None,
-    });
-    let session = StoredValue::new(session);
-    super::server_erased(view! {
-        {move || match finished.get() {
-            Some(scores) => EitherOf3::A(view! { <ResultPanel title=session.with_value(|s| s.title.clone()) scores /> }),
-            None if session.with_value(|s| s.status == SessionStatus::Completed) => EitherOf3::B(view! {
-                <section class="panel" role="status"><p>"This test has ended; its scores are being computed. Reload in a moment."</p></section>
-            }),
-            None => EitherOf3::C(view! { <InProgress session=session.get_value() finished opened /> }),
-        }}
-    })
+/// An open test as its room needs it: the parts of a [`SessionView`] it uses, in shapes that are
+/// cheap to read in the browser (the API's questions are flattened and internally tagged, which
+/// serde can only read through a buffer).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Room {
+    session_id: String,
+    title: String,
+    time_left_seconds: i64,
+    prompt_budget: u32,
+    used_prompts: u32,
+    block_copy_paste: bool,
+    assistant: String,
+    questions: Vec<RoomQuestion>,
+    /// Question id and answer.
+    answers: Vec<(String, Value)>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct RoomQuestion {
+    id: String,
+    prompt: String,
+    context: Option<String>,
+    kind: RoomQuestionKind,
+}
+
+/// [`CandidateQuestionKind`], tagged the way serde reads without a buffer.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+enum RoomQuestionKind {
+    Coding {
+        function_name: String,
+        examples: Vec<TestCase>,
+    },
+    MultipleChoice {
+        options: Vec<String>,
+        multiple: bool,
+    },
+    Theory,
+}
+
+impl From<SessionView> for Room {
+    fn from(session: SessionView) -> Self {
+        Self {
+            session_id: session.session_id.to_string(),
+            title: session.title,
+            time_left_seconds: session.time_left_seconds,
+            prompt_budget: session.prompt_budget,
+            used_prompts: session.used_prompts,
+            block_copy_paste: session.block_copy_paste,
+            assistant: session.assistant,
+            questions: session
+                .questions
+                .into_iter()
+                .map(RoomQuestion::from)
+                .collect(),
+            answers: session
+                .answers
+                .into_iter()
+                .map(|a| (a.question_id, a.answer))
+                .collect(),
+        }
+    }
+}
+
+impl From<CandidateQuestion> for RoomQuestion {
+    fn from(question: CandidateQuestion) -> Self {
+        let kind = match question.kind {
+            CandidateQuestionKind::Coding {
+                function_name,
+                examples,
+            } => RoomQuestionKind::Coding {
+                function_name,
+                examples,
+            },
+            CandidateQuestionKind::MultipleChoice { options, multiple } => {
+                RoomQuestionKind::MultipleChoice { options, multiple }
+            }
+            CandidateQuestionKind::Theory {} => RoomQuestionKind::Theory,
+        };
+        Self {
+            id: question.id,
+            prompt: question.prompt,
+            context: question.context,
+            kind,
+        }
+    }
+}
+
+/// Ends the test and keeps none of the result: the page shows it once reloaded. (A separate
+/// download: it is needed once.)
+#[leptos::prelude::lazy]
+async fn end_now(session_id: String) -> Result<(), crate::error::ApiError> {
+    end_test(session_id).await.map(|_scores| ())
 }
 
 #[component]
@@ -317,26 +403,20 @@ fn ResultPanel(title: String, scores: Scores) -> impl IntoView {
     }
 }
 
-#[component]
-fn InProgress(
-    session: SessionView,
-    finished: RwSignal<Option<Scores>>,
-    opened: Option<usize>,
-) -> impl IntoView {
+/// An open test (an island: the page's interactive part). `opened` is the question to show first
+/// (1-based).
+#[island(lazy)]
+fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
+    super::island_ready();
+    let session = room;
     let test = Test {
-        id: StoredValue::new(session.session_id.to_string()),
-        answers: RwSignal::new(
-            session
-                .answers
-                .iter()
-                .map(|a| (a.question_id.clone(), a.answer.clone()))
-                .collect(),
-        ),
+        id: StoredValue::new(session.session_id.clone()),
+        answers: RwSignal::new(session.answers.iter().cloned().collect()),
         saves: RwSignal::new(
             session
                 .answers
                 .iter()
-                .map(|a| (a.question_id.clone(), Save::Saved))
+                .map(|(question_id, _)| (question_id.clone(), Save::Saved))
                 .collect(),
         ),
         edits: StoredValue::new(HashMap::new()),
@@ -345,9 +425,9 @@ fn InProgress(
     };
     let questions = StoredValue::new(session.questions.clone());
     let total = session.questions.len();
-    let chat_session = session.session_id.to_string();
+    let chat_session = session.session_id.clone();
     let (session_id, budget, used, provider) = (
-        session.session_id.to_string(),
+        session.session_id.clone(),
         session.prompt_budget,
         session.used_prompts,
         session.assistant.clone(),
@@ -370,7 +450,7 @@ fn InProgress(
     // The countdown follows the server's deadline: what was left when the page loaded, counted
     // down by this browser's clock (immune to a wrong system time).
     let left = RwSignal::new(session.time_left_seconds);
-    let end = Action::new_local(move |_: &()| end_test(test.id.get_value()));
+    let end = Action::new_local(move |_: &()| end_now(test.id.get_value()));
     let confirming = RwSignal::new(false);
     Effect::new(move |_| {
         let loaded_at = now_ms();
@@ -392,8 +472,9 @@ fn InProgress(
         }
     });
     Effect::new(move |_| {
-        if let Some(Ok(scores)) = end.value().get() {
-            finished.set(Some(scores));
+        if let Some(Ok(())) = end.value().get() {
+            // The page shows the result of a finished test.
+            super::go(&format!("/candidate/session/{}", test.id.get_value()));
         }
     });
 
@@ -513,7 +594,7 @@ fn InProgress(
                     <p id="confirm-title">
                         {move || format!("End the test now? You answered {} of {total} questions. You cannot change answers afterwards.", answered())}
                     </p>
-                    <button class="button danger" autofocus disabled=move || end.pending().get()
+                    <button class="button danger" autofocus disabled=move || end.pending().get() || end.value().with(super::succeeded)
                         on:click=move |_| {
                             // Save whatever is still waiting for the debounce first.
                             let waiting: Vec<String> = test.saves.with_untracked(|s| s.iter()
@@ -522,7 +603,7 @@ fn InProgress(
                             for question_id in waiting { test.save_now(question_id); }
                             end.dispatch(());
                         }>
-                        {move || if end.pending().get() { "Ending…" } else { "Yes, end the test" }}
+                        {move || if end.pending().get() || end.value().with(super::succeeded) { "Ending…" } else { "Yes, end the test" }}
                     </button>
                     <button class="button secondary" on:click=move |_| confirming.set(false)>"Keep working"</button>
                     {move || end.value().get().and_then(Result::err).map(|err| view! {
@@ -535,16 +616,11 @@ fn InProgress(
 }
 
 #[component]
-fn QuestionPanel(
-    question: CandidateQuestion,
-    index: usize,
-    total: usize,
-    test: Test,
-) -> impl IntoView {
+fn QuestionPanel(question: RoomQuestion, index: usize, total: usize, test: Test) -> impl IntoView {
     let id = question.id.clone();
     let heading = format!("Question {} of {total}", index + 1);
     let editor = match question.kind.clone() {
-        CandidateQuestionKind::Coding {
+        RoomQuestionKind::Coding {
             function_name,
             examples,
         } => {
@@ -553,14 +629,14 @@ fn QuestionPanel(
                 view! { <CodeEditor question_id=id.clone() starter function_name examples test /> },
             )
         }
-        CandidateQuestionKind::MultipleChoice { options, multiple } => {
+        RoomQuestionKind::MultipleChoice { options, multiple } => {
             EitherOf3::B(view! { <Choices question_id=id.clone() options multiple test /> })
         }
-        CandidateQuestionKind::Theory {} => {
+        RoomQuestionKind::Theory => {
             EitherOf3::C(view! { <TheoryEditor question_id=id.clone() test /> })
         }
     };
-    let is_coding = matches!(question.kind, CandidateQuestionKind::Coding { .. });
+    let is_coding = matches!(question.kind, RoomQuestionKind::Coding { .. });
     let status_id = id.clone();
     view! {
         <article class="question" aria-labelledby="question-heading" data-question=id.clone()>
@@ -635,7 +711,7 @@ fn CodeEditor(
     question_id: String,
     starter: String,
     function_name: String,
-    examples: Vec<crate::template::TestCase>,
+    examples: Vec<TestCase>,
     test: Test,
 ) -> impl IntoView {
     // A first visit starts from the starter code.
@@ -735,9 +811,66 @@ fn call_text(function_name: &str, input: &[Value], expected: &Value) -> String {
     format!("{function_name}({args}) → {expected}")
 }
 
-/// "Run examples": the code as it is in the editor, on the visible examples only.
+/// "Run examples": the code as it is in the editor, on the visible examples only. The button is
+/// part of the page; the code that runs the examples and shows the results is fetched on its
+/// first click (see [`example_runs`]).
 #[component]
 fn RunExamples(question_id: String, function_name: String, test: Test) -> impl IntoView {
+    // Bumped by each click: the runner runs the code once for each.
+    let requests = RwSignal::new(0_u32);
+    let busy = RwSignal::new(false);
+    let started = Memo::new(move |_| requests.get() > 0);
+    let runner = StoredValue::new(ExampleRunner {
+        question_id,
+        function_name,
+        test,
+        requests,
+        busy,
+    });
+    super::server_erased(view! {
+        <div class="run-examples" data-testid="run-examples">
+            <button type="button" class="button secondary" disabled=move || busy.get()
+                on:click=move |_| {
+                    busy.set(true);
+                    requests.update(|n| *n += 1);
+                }>
+                "Run examples"
+            </button>
+            {move || busy.get().then(|| view! {
+                <p class="loading" role="status">"Running your code on the examples…"</p>
+            })}
+            <div aria-live="polite">
+                {move || started.get().then(|| {
+                    let runner = runner.get_value();
+                    Suspend::new(async move { example_runs(runner).await })
+                })}
+            </div>
+        </div>
+    })
+}
+
+/// What the example runner works with: the question, the room's answers, the clicks on "Run
+/// examples" and whether a run is under way (shown by the button).
+#[derive(Clone)]
+struct ExampleRunner {
+    question_id: String,
+    function_name: String,
+    test: Test,
+    requests: RwSignal<u32>,
+    busy: RwSignal<bool>,
+}
+
+/// Runs the code in the editor on the examples for every click on "Run examples" (the first
+/// included) and shows the latest results (a separate download: see [`RunExamples`]).
+#[leptos::prelude::lazy]
+fn example_runs(runner: ExampleRunner) -> AnyView {
+    let ExampleRunner {
+        question_id,
+        function_name,
+        test,
+        requests,
+        busy,
+    } = runner;
     let qid = StoredValue::new(question_id);
     let name = StoredValue::new(function_name);
     let run = Action::new_local(move |code: &String| {
@@ -748,42 +881,38 @@ fn RunExamples(question_id: String, function_name: String, test: Test) -> impl I
         let session = test.id.get_value();
         async move { run_examples(session, input).await }
     });
-    super::server_erased(view! {
-        <div class="run-examples" data-testid="run-examples">
-            <button type="button" class="button secondary" disabled=move || run.pending().get()
-                on:click=move |_| { run.dispatch(text_answer(test, &qid.get_value())); }>
-                "Run examples"
-            </button>
-            {move || run.pending().get().then(|| view! {
-                <p class="loading" role="status">"Running your code on the examples…"</p>
-            })}
-            <div aria-live="polite">
-                {move || run.value().get().map(|result| match result {
-                    Err(err) => Either::Left(view! { <p class="form-error" role="alert">{err.detail}</p> }),
-                    Ok(runs) => {
-                        let passed = runs.iter().filter(|r| r.passed).count();
-                        Either::Right(view! {
-                            <p class="run-summary" data-testid="run-summary">
-                                {format!("{passed} of {} examples passed", runs.len())}
-                            </p>
-                            <ol class="runs">
-                                {runs.into_iter().map(|r| view! {
-                                    <li class=if r.passed { "run passed" } else { "run failed" }>
-                                        <strong>{if r.passed { "Passed" } else { "Failed" }}</strong>" "
-                                        <code>{name.with_value(|n| call_text(n, &r.input, &r.expected))}</code>
-                                        {r.error.map(|e| view! { <p class="run-error">{e}</p> })}
-                                        {(!r.output.is_empty()).then(|| view! {
-                                            <pre class="run-output" aria-label="Output">{r.output.join("\n")}</pre>
-                                        })}
-                                    </li>
-                                }).collect_view()}
-                            </ol>
-                        })
-                    }
-                })}
-            </div>
-        </div>
-    })
+    Effect::new(move |_| {
+        requests.track();
+        // The code as it is now; editing it does not start a run.
+        run.dispatch(untrack(|| text_answer(test, &qid.get_value())));
+    });
+    Effect::new(move |_| busy.set(run.pending().get()));
+    view! {
+        {move || run.value().get().map(|result| match result {
+            Err(err) => Either::Left(view! { <p class="form-error" role="alert">{err.detail}</p> }),
+            Ok(runs) => {
+                let passed = runs.iter().filter(|r| r.passed).count();
+                Either::Right(view! {
+                    <p class="run-summary" data-testid="run-summary">
+                        {format!("{passed} of {} examples passed", runs.len())}
+                    </p>
+                    <ol class="runs">
+                        {runs.into_iter().map(|r| view! {
+                            <li class=if r.passed { "run passed" } else { "run failed" }>
+                                <strong>{if r.passed { "Passed" } else { "Failed" }}</strong>" "
+                                <code>{name.with_value(|n| call_text(n, &r.input, &r.expected))}</code>
+                                {r.error.map(|e| view! { <p class="run-error">{e}</p> })}
+                                {(!r.output.is_empty()).then(|| view! {
+                                    <pre class="run-output" aria-label="Output">{r.output.join("\n")}</pre>
+                                })}
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                })
+            }
+        })}
+    }
+    .into_any()
 }
 
 #[component]
