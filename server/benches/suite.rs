@@ -742,7 +742,9 @@ async fn render_times(world: &Arc<World>) {
         if !html.contains("class=\"panel-slot\"") {
             continue;
         }
-        println!("{name}, loaded later, on first use (a panel opened, examples run, the test ended):\n");
+        println!(
+            "{name}, loaded later, on first use (a panel opened, examples run, the test ended):\n"
+        );
         println!("| split point | chunks | raw | gzip | brotli |\n|---|---|---|---|---|");
         for (key, modules) in manifest.as_object().into_iter().flatten() {
             if key.contains("_loader_") {
