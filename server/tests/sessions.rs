@@ -105,6 +105,22 @@ impl World {
             )
             .await
     }
+
+    /// The candidate's test page for `session` as the web UI gets it (signed in by the session
+    /// cookie); `query` is appended to its address.
+    async fn test_page(&self, session: &str, query: &str) -> String {
+        let cookie = format!(
+            "{}={}",
+            app::backend::auth::web::SESSION_COOKIE,
+            self.candidate
+        );
+        let response = self
+            .app
+            .get_with_cookie(&format!("/candidate/session/{session}{query}"), &cookie)
+            .await;
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
 }
 
 #[tokio::test]
@@ -994,24 +1010,9 @@ async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed(
             .status(),
         200
     );
-    let cookie = format!(
-        "{}={}",
-        app::backend::auth::web::SESSION_COOKIE,
-        w.candidate
-    );
-    let page = |q: u32| {
-        let (app, cookie, id) = (&w.app, &cookie, &id);
-        async move {
-            let response = app
-                .get_with_cookie(&format!("/candidate/session/{id}?q={q}"), cookie)
-                .await;
-            assert_eq!(response.status(), 200);
-            response.text().await.unwrap()
-        }
-    };
 
     // Before any WebAssembly runs, the editor shows the saved code (as text), not the starter.
-    let first = page(1).await;
+    let first = w.test_page(&id, "?q=1").await;
     assert!(
         first.contains("return a &lt; b ? b + a : a + b;"),
         "the saved code is in the editor"
@@ -1025,7 +1026,7 @@ async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed(
     assert!(first.contains("4 of 4 prompts left"));
 
     // The saved options are ticked as rendered.
-    let third = page(3).await;
+    let third = w.test_page(&id, "?q=3").await;
     let ticked = |i: usize| {
         let at = third
             .find(&format!(r#"id="choice-many-{i}""#))
@@ -1040,29 +1041,14 @@ async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed(
 async fn an_open_test_is_an_island_and_a_finished_one_plain_html_with_its_result() {
     let w = world_with(mixed_test()).await;
     let id = w.start().await["session_id"].as_str().unwrap().to_owned();
-    let cookie = format!(
-        "{}={}",
-        app::backend::auth::web::SESSION_COOKIE,
-        w.candidate
-    );
-    let page = || {
-        let (app, cookie, id) = (&w.app, &cookie, &id);
-        async move {
-            let response = app
-                .get_with_cookie(&format!("/candidate/session/{id}"), cookie)
-                .await;
-            assert_eq!(response.status(), 200);
-            response.text().await.unwrap()
-        }
-    };
     let island = r#"data-component="TestRoom_"#;
 
-    let open = page().await;
+    let open = w.test_page(&id, "").await;
     assert!(open.contains(island), "the room is interactive");
     assert!(!open.contains(r#"data-testid="result""#));
 
     assert_eq!(w.end(&w.candidate, &id).await.status(), 200);
-    let finished = page().await;
+    let finished = w.test_page(&id, "").await;
     assert!(
         finished.contains(r#"data-testid="result""#)
             && finished.contains(r#"data-testid="total-score""#),
