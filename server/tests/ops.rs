@@ -186,8 +186,15 @@ async fn pages_carry_a_nonce_policy_and_every_response_the_protective_headers() 
     assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     assert!(!policy.contains("'unsafe-eval'") && !policy.contains("'unsafe-inline'"));
     // A new nonce for every response.
-    let again = app.get("/").await.text().await.unwrap();
-    assert_ne!(nonces(&again)[0], nonce);
+    let again = app.get("/").await;
+    let status = again.status();
+    let again = again.text().await.unwrap();
+    let again_nonces = nonces(&again);
+    assert!(
+        status == 200 && !again_nonces.is_empty(),
+        "a second page load answered {status}: {again}"
+    );
+    assert_ne!(again_nonces[0], nonce);
 
     // Not a page: nothing may run or frame it.
     for path in ["/api/v1/auth/me", "/healthz", "/api/v1/no-such-route"] {
