@@ -117,8 +117,13 @@ test('a coding answer runs against the hidden tests: right code scores 100, wron
   }
 }`);
   await allSaved(page);
-  await runner.getByRole('button', { name: 'Run examples' }).click();
+  // From the keyboard, the button keeps the focus through the run.
+  const run = runner.getByRole('button', { name: 'Run examples' });
+  await run.focus();
+  await page.keyboard.press('Enter');
   await expect(runner.getByTestId('run-summary')).toHaveText('1 of 1 examples passed');
+  await expect(run).toBeFocused();
+  await expect(run).toHaveAttribute('aria-disabled', 'false');
   await page.getByRole('button', { name: 'End test' }).click();
   await page.getByRole('button', { name: 'Yes, end the test' }).click();
   await expect(page.getByTestId('accuracy')).toHaveText('100.00');

@@ -829,8 +829,12 @@ fn RunExamples(question_id: String, function_name: String, test: Test) -> impl I
     });
     super::server_erased(view! {
         <div class="run-examples" data-testid="run-examples">
-            <button type="button" class="button secondary" disabled=move || busy.get()
+            // `aria-disabled`, not `disabled`: a disabled button loses the keyboard focus.
+            <button type="button" class="button secondary" aria-disabled=move || busy.get().to_string()
                 on:click=move |_| {
+                    if busy.get_untracked() {
+                        return;
+                    }
                     busy.set(true);
                     requests.update(|n| *n += 1);
                 }>
