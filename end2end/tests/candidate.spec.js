@@ -38,8 +38,16 @@ test('a candidate answers every kind of question, reloads mid-test, ends it and 
   await page.getByRole('radio', { name: 'Hides the cookie from JavaScript' }).check();
   await allSaved(page);
 
-  // Question 4: free text, saved once typing pauses.
-  await page.getByRole('button', { name: 'Next' }).click();
+  // Question 4: free text, saved once typing pauses. Reached from the keyboard: on the last
+  // question "Next" is marked unavailable, keeps the focus and does nothing.
+  const next = page.getByRole('button', { name: 'Next' });
+  await next.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: 'Question 4 of 4' })).toBeVisible();
+  await expect(next).toBeFocused();
+  await expect(next).toHaveAttribute('aria-disabled', 'true');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: 'Question 4 of 4' })).toBeVisible();
   await page.getByTestId('theory-editor').fill(
     'The call stack runs one task at a time; each callback waits in a queue until the stack is empty.'
   );

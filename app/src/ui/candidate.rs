@@ -583,10 +583,12 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                 }),
             } />
             <div class="test-actions">
-                <button class="button secondary" disabled=move || current.get() == 0
-                    on:click=move |_| current.update(|i| *i = i.saturating_sub(1))>"Previous"</button>
-                <button class="button secondary" disabled=move || { current.get() + 1 >= total }
-                    on:click=move |_| current.update(|i| *i += 1)>"Next"</button>
+                // `aria-disabled` at either end, not `disabled`, which would take the keyboard
+                // focus away from the button just pressed.
+                <button class="button secondary" aria-disabled=move || (current.get() == 0).to_string()
+                    on:click=move |_| { if current.get_untracked() > 0 { current.update(|i| *i -= 1) } }>"Previous"</button>
+                <button class="button secondary" aria-disabled=move || (current.get() + 1 >= total).to_string()
+                    on:click=move |_| { if current.get_untracked() + 1 < total { current.update(|i| *i += 1) } }>"Next"</button>
                 <button class="button danger" on:click=move |_| confirming.set(true)>"End test"</button>
             </div>
             <Show when=move || confirming.get()>
