@@ -53,7 +53,7 @@ fn AvailableTests() -> impl IntoView {
     let start = Action::new_local(|template_id: &String| start_test(template_id.clone()));
     Effect::new(move |_| {
         if let Some(Ok(session)) = start.value().get() {
-            super::go(&format!("/candidate/session/{}", session.session_id));
+            super::go(&test_path(&session.session_id));
         }
     });
     view! {
@@ -112,7 +112,7 @@ fn MyAttempts() -> impl IntoView {
                             </thead>
                             <tbody>
                                 {list.into_iter().map(|s| {
-                                    let href = format!("/candidate/session/{}", s.session_id);
+                                    let href = test_path(&s.session_id);
                                     let action = match s.status {
                                         SessionStatus::InProgress => "Resume",
                                         SessionStatus::Completed => "View result",
@@ -132,6 +132,11 @@ fn MyAttempts() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// The address of a candidate's test page (the test open, or its result).
+fn test_path(session_id: &impl std::fmt::Display) -> String {
+    format!("/candidate/session/{session_id}")
 }
 
 #[component]
@@ -408,29 +413,27 @@ fn ResultPanel(title: String, scores: Scores) -> impl IntoView {
 #[island(lazy)]
 fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
     super::island_ready();
-    let session = room;
     let test = Test {
-        id: StoredValue::new(session.session_id.clone()),
-        answers: RwSignal::new(session.answers.iter().cloned().collect()),
+        id: StoredValue::new(room.session_id.clone()),
+        answers: RwSignal::new(room.answers.iter().cloned().collect()),
         saves: RwSignal::new(
-            session
-                .answers
+            room.answers
                 .iter()
                 .map(|(question_id, _)| (question_id.clone(), Save::Saved))
                 .collect(),
         ),
         edits: StoredValue::new(HashMap::new()),
-        block_copy_paste: session.block_copy_paste,
+        block_copy_paste: room.block_copy_paste,
         notice: RwSignal::new(None),
     };
-    let questions = StoredValue::new(session.questions.clone());
-    let total = session.questions.len();
-    let chat_session = session.session_id.clone();
+    let questions = StoredValue::new(room.questions.clone());
+    let total = room.questions.len();
+    let chat_session = room.session_id.clone();
     let (session_id, budget, used, provider) = (
-        session.session_id.clone(),
-        session.prompt_budget,
-        session.used_prompts,
-        session.assistant.clone(),
+        room.session_id.clone(),
+        room.prompt_budget,
+        room.used_prompts,
+        room.assistant.clone(),
     );
     let opened = opened
         .filter(|n| (1..=total).contains(n))
@@ -449,7 +452,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
 
     // The countdown follows the server's deadline: what was left when the page loaded, counted
     // down by this browser's clock (immune to a wrong system time).
-    let left = RwSignal::new(session.time_left_seconds);
+    let left = RwSignal::new(room.time_left_seconds);
     let end = Action::new_local(move |_: &()| end_now(test.id.get_value()));
     let confirming = RwSignal::new(false);
     Effect::new(move |_| {
@@ -474,7 +477,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = end.value().get() {
             // The page shows the result of a finished test.
-            super::go(&format!("/candidate/session/{}", test.id.get_value()));
+            super::go(&test_path(&test.id.get_value()));
         }
     });
 
@@ -525,7 +528,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
     super::server_erased(view! {
         <section class="test" aria-labelledby="test-title">
             <header class="test-bar">
-                <h1 id="test-title">{session.title.clone()}</h1>
+                <h1 id="test-title">{room.title.clone()}</h1>
                 <p class="timer" role="timer" aria-live="off" data-testid="time-left"
                     class:urgent=move || { left.get() < 60 }>
                     <span class="visually-hidden">"Time left "</span>{move || clock(left.get())}
