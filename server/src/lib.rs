@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(middleware::from_fn(own_reactive_owner))
         // Cookie-authenticated state changes must come from our own pages (CSRF).
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -88,6 +89,36 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// Runs a request as if Leptos's current reactive owner were local to it rather than to the
+/// thread. Leptos keeps that owner in a thread-local, and a page render sets it to the page's
+/// root and leaves it there when it waits (e.g. on the store). leptos_axum's file and server
+/// function handlers make their owner a child of whatever is current: a file served while a page
+/// waited on the same thread took over that page's pending status and headers, so the page went
+/// out without its Content-Security-Policy and the browser refused to run its scripts.
+async fn own_reactive_owner(request: Request, next: Next) -> Response {
+    use leptos::prelude::Owner;
+    let mut response = std::pin::pin!(next.run(request));
+    // The owner this request left current when it last yielded (its page's root, if any).
+    let mut own: Option<Owner> = None;
+    std::future::poll_fn(|cx| {
+        let outer = Owner::current();
+        match (&own, &outer) {
+            (Some(owner), _) => owner.set(),
+            (None, Some(other)) => other.clone().unset(),
+            (None, None) => {}
+        }
+        let poll = response.as_mut().poll(cx);
+        own = Owner::current();
+        match (outer, &own) {
+            (Some(outer), _) => outer.set(),
+            (None, Some(mine)) => mine.clone().unset(),
+            (None, None) => {}
+        }
+        poll
+    })
+    .await
 }
 
 /// Compress as tower-http does by default (which already leaves server-sent events alone),

@@ -421,28 +421,13 @@ async fn repeated_failures_are_throttled_with_retry_after_and_success_clears_the
 
 /// Logs in through the web UI's server function and returns the session cookie pair.
 async fn web_login(app: &TestApp, email: &str) -> String {
-    let response = app
-        .client
-        .post(app.url("/api/account/log-in"))
-        .header("origin", app.url(""))
-        .form(&[
-            ("role", "candidate"),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let response = app.web_log_in("candidate", email).await;
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=3600"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
     assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
-    set_cookie.split(';').next().unwrap().to_owned()
+    common::session_cookie(&response)
 }
 
 #[tokio::test]

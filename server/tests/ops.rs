@@ -221,6 +221,53 @@ async fn pages_carry_a_nonce_policy_and_every_response_the_protective_headers() 
     );
 }
 
+/// A page that waits on the store and the files the browser fetches meanwhile, all served on one
+/// thread (`#[tokio::test]` runs one): each response keeps its own headers. Leptos leaves a
+/// waiting page's reactive owner as the thread's current one, and the file handler used to adopt
+/// it and carry off the page's pending headers, so the page went out without its policy and the
+/// browser refused to run its scripts.
+#[tokio::test]
+async fn files_served_while_a_page_renders_leave_the_page_its_own_headers() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/probe.css"), "main { margin: 0 }").unwrap();
+    let root = site.path().display().to_string();
+    let app = spawn_app_with(|state| state.leptos_options.site_root = root.into()).await;
+    app.register("candidate", "pages@example.com").await;
+    let cookie = app.web_cookie("candidate", "pages@example.com").await;
+
+    for round in 0..10 {
+        let page = app.get_with_cookie("/candidate", &cookie);
+        let files = futures::future::join_all((0..6).map(|_| app.get("/pkg/probe.css")));
+        let (page, files) = tokio::join!(page, files);
+        assert_eq!(page.status(), 200, "round {round}");
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = page.text().await.unwrap();
+        assert!(html.contains("pages@example.com"), "round {round}: {html}");
+        let nonce = nonces(&html)
+            .first()
+            .copied()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            !nonce.is_empty() && policy.contains(&format!("'nonce-{nonce}'")),
+            "round {round}: the page's policy {policy:?} admits its scripts ({nonce:?})"
+        );
+        for file in files {
+            assert_eq!(file.status(), 200, "round {round}");
+            assert_eq!(
+                file.headers()["content-security-policy"],
+                "default-src 'none'; frame-ancestors 'none'",
+                "round {round}: a file carries no page's policy"
+            );
+            assert_eq!(file.text().await.unwrap(), "main { margin: 0 }");
+        }
+    }
+}
+
 #[tokio::test]
 async fn with_the_store_locked_away_readiness_and_writes_are_503_and_recover_without_a_restart() {
     use deadpool_sqlite::rusqlite::Connection;

@@ -119,6 +119,26 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// Logs in as the web UI's log-in form does (a same-origin form post); the server's answer,
+    /// which sets the session cookie.
+    pub async fn web_log_in(&self, role: &str, email: &str) -> reqwest::Response {
+        let response = self
+            .client
+            .post(self.url("/api/account/log-in"))
+            .header("origin", self.url(""))
+            .form(&[("role", role), ("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "web log-in of {email}");
+        response
+    }
+
+    /// The `name=value` of the session cookie a web log-in of `email` sets.
+    pub async fn web_cookie(&self, role: &str, email: &str) -> String {
+        session_cookie(&self.web_log_in(role, email).await)
+    }
+
     /// Logs in through the REST API and returns the access token.
     pub async fn token(&self, role: &str, email: &str) -> String {
         let response = self
@@ -261,4 +281,10 @@ pub fn question_grade<'a>(result: &'a serde_json::Value, question: &str) -> &'a 
         .find(|q| q["question"]["id"] == question)
         .map(|q| &q["grade"])
         .expect("question")
+}
+
+/// The `name=value` part of the response's `Set-Cookie`.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    let set_cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+    set_cookie.split(';').next().unwrap_or_default().to_owned()
 }
