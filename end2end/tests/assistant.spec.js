@@ -28,7 +28,9 @@ test('a model reply streams in as Markdown, a leaked solution never shows, and a
   await expect(live.locator('.reply strong')).toHaveText('types');
   await expect(live).not.toContainText('MDN');
   await expect(live.getByRole('status')).toHaveText('The assistant is answering…');
-  await expect(ask).toBeDisabled();
+  // Busy, and still where the keyboard left it.
+  await expect(ask).toHaveAttribute('aria-disabled', 'true');
+  await expect(ask).toBeFocused();
 
   // Done: the whole reply as Markdown; raw HTML in it is only text.
   await expect(live).toHaveCount(0);

@@ -131,6 +131,8 @@ test('forms validate inline and show the server\'s errors', async ({ page }) => 
   await hydrated(page);
   await logIn(page, 'Candidate', email, 'wrong password');
   await expect(page.getByRole('alert')).toHaveText('Incorrect email or password');
+  // The button pressed keeps the keyboard focus through the request, to press again.
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeFocused();
   await logIn(page, 'Recruiter', email);
   await expect(page.getByRole('alert')).toContainText('This is a candidate account');
 });

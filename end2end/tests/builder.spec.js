@@ -60,6 +60,16 @@ test('a recruiter builds a test with one question of each type, previews it, pub
   await third.getByLabel('Rubric keywords (hidden, comma-separated)').fill('bubbling, parent, target');
   await page.getByRole('button', { name: 'Move question 3 up' }).focus();
   await page.keyboard.press('Enter');
+  // Once more, to the top: there "up" cannot act but keeps the focus. Then back down to second.
+  await page.keyboard.press('Enter');
+  const top = page.getByRole('button', { name: 'Move question 1 up' });
+  await expect(top).toHaveAttribute('aria-disabled', 'true');
+  await expect(top).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('question-editor').nth(0).locator('> legend')).toHaveText('Question 1 · Theory (free text)');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Move question 1 down' })).toBeFocused();
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('question-editor').nth(1).locator('> legend')).toHaveText('Question 2 · Theory (free text)');
   await expect(page.getByTestId('question-editor').nth(2).locator('> legend')).toHaveText('Question 3 · Multiple choice');
 
@@ -104,6 +114,7 @@ test('a recruiter builds a test with one question of each type, previews it, pub
   await expect(firstCorrect).toBeChecked();
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByTestId('builder-notice')).toHaveText('Saved (version 1).');
+  await expect(page.getByRole('button', { name: 'Save', exact: true })).toBeFocused();
   await page.reload();
   await hydrated(page);
   await expect(blockCopy).toBeChecked();

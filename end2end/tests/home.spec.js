@@ -20,7 +20,8 @@ test('the page hydrates: the prompt meter reacts to clicks without a reload', as
   await expect(meter).toHaveText('4 of 5 prompts left');
   for (let i = 0; i < 4; i += 1) await ask.click();
   await expect(meter).toHaveText('0 of 5 prompts left');
-  await expect(ask).toBeDisabled();
+  await expect(ask).toHaveAttribute('aria-disabled', 'true');
+  await expect(ask).toBeFocused();
   await expect(page.getByText('Budget spent')).toBeVisible();
   await page.getByRole('button', { name: 'Reset' }).click();
   await expect(meter).toHaveText('5 of 5 prompts left');

@@ -147,6 +147,7 @@ test('a recruiter overrides a question score with a note; the totals follow and 
   await pick.getByLabel('Why (kept with the score)').fill('   ');
   await pick.getByRole('button', { name: 'Save override' }).click();
   await expect(pick.getByRole('alert')).toContainText('note: say why');
+  await expect(pick.getByRole('button', { name: 'Save override' })).toBeFocused();
   await expect(page.getByTestId('detail-total')).toHaveText('25.00');
 
   // By keyboard: Enter in the score field submits.

@@ -331,6 +331,9 @@ fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if untrack(|| super::acting(*action)) {
+            return;
+        }
         submitted.set(true);
         if email_error.get_untracked().is_some() || password_error.get_untracked().is_some() {
             return;
@@ -352,7 +355,7 @@ fn LoginForm(role: Role, next: Option<String>) -> impl IntoView {
             <Show when=move || form_error().is_some()>
                 <p class="form-error" role="alert">{form_error}</p>
             </Show>
-            <button type="submit" class="button" disabled=move || action.pending().get() || action.value().with(super::succeeded)>
+            <button type="submit" class="button" aria-disabled=move || super::acting(*action).to_string()>
                 {move || if action.pending().get() { "Logging in…" } else { "Log in" }}
             </button>
         </form>
@@ -408,6 +411,9 @@ fn SignupForm(role: Role) -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if untrack(|| super::acting(*action)) {
+            return;
+        }
         submitted.set(true);
         if email_error.get_untracked().is_some() || password_error.get_untracked().is_some() {
             return;
@@ -435,7 +441,7 @@ fn SignupForm(role: Role) -> impl IntoView {
             <Show when=move || form_error().is_some()>
                 <p class="form-error" role="alert">{form_error}</p>
             </Show>
-            <button type="submit" class="button" disabled=move || action.pending().get() || action.value().with(super::succeeded)>
+            <button type="submit" class="button" aria-disabled=move || super::acting(*action).to_string()>
                 {move || if action.pending().get() { "Creating account…" } else { "Create account" }}
             </button>
         </form>

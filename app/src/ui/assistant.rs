@@ -100,7 +100,7 @@ fn AssistantPanel(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let prompt = draft.get_untracked().trim().to_owned();
-        if prompt.is_empty() || pending.with_untracked(Option::is_some) {
+        if prompt.is_empty() || pending.with_untracked(Option::is_some) || left() == 0 {
             return;
         }
         let input = PromptInput {
@@ -204,7 +204,9 @@ fn AssistantPanel(
                         format!("Each question you send uses one of your {} remaining prompts.", left())
                     }}
                 </p>
-                <button type="submit" class="button" disabled=move || { left() == 0 || busy() }>"Ask"</button>
+                // `aria-disabled`, not `disabled`, which would take the keyboard focus away from the
+                // button just pressed; `submit` ignores it meanwhile.
+                <button type="submit" class="button" aria-disabled=move || (left() == 0 || busy()).to_string()>"Ask"</button>
             </form>
         </section>
     }

@@ -589,6 +589,9 @@ fn Builder(template: Option<Template>) -> impl IntoView {
     let busy = move || save.pending().get() || archive.pending().get();
 
     let submit = move |status: Option<TemplateStatus>| {
+        if busy() {
+            return;
+        }
         form.submitted.set(true);
         notice.set(None);
         if !form.problems.get_untracked().is_empty() {
@@ -692,16 +695,21 @@ fn Builder(template: Option<Template>) -> impl IntoView {
                     Ok(done) => Either::Left(view! { <p class="notice ok" role="status" data-testid="builder-notice">{done}</p> }),
                     Err(why) => Either::Right(view! { <p class="form-error" role="alert" data-testid="builder-notice">{why}</p> }),
                 })}
+                // `aria-disabled` while a save is under way, not `disabled`, which would take the
+                // keyboard focus away from the button just pressed; the handlers ignore them.
                 <div class="form-actions">
-                    <button type="submit" class="button" disabled=busy>
+                    <button type="submit" class="button" aria-disabled=move || busy().to_string()>
                         {move || if current.with(Option::is_none) { "Save draft" } else { "Save" }}
                     </button>
                     <Show when=move || status() != Some(TemplateStatus::Published)>
-                        <button type="button" class="button" disabled=busy
+                        <button type="button" class="button" aria-disabled=move || busy().to_string()
                             on:click=move |_| submit(Some(TemplateStatus::Published))>"Save and publish"</button>
                     </Show>
                     <Show when=move || matches!(status(), Some(TemplateStatus::Published) | Some(TemplateStatus::Draft))>
-                        <button type="button" class="button danger" disabled=busy on:click=move |_| {
+                        <button type="button" class="button danger" aria-disabled=move || busy().to_string() on:click=move |_| {
+                            if busy() {
+                                return;
+                            }
                             if let Some(id) = current.with_untracked(|t| t.as_ref().map(|t| t.id.to_string())) {
                                 archive.dispatch(id);
                             }
@@ -742,10 +750,12 @@ fn QuestionEditor(form: Form, question: QuestionForm) -> impl IntoView {
     super::server_erased(view! {
         <fieldset class="question-editor" data-testid="question-editor">
             <legend>{move || format!("Question {} · {}", number(), question.kind.get().label())}</legend>
+            // At either end `aria-disabled`, not `disabled`: moving a question to the top or bottom
+            // keeps the keyboard focus on its button (`move_question` does nothing there).
             <div class="question-tools">
-                <button type="button" class="button small secondary" id=hid("up") disabled=move || index.get() == 0
+                <button type="button" class="button small secondary" id=hid("up") aria-disabled=move || (index.get() == 0).to_string()
                     aria-label=move || format!("Move question {} up", number()) on:click=move |_| move_by(true)>"↑"</button>
-                <button type="button" class="button small secondary" id=hid("down") disabled=move || { number() >= count() }
+                <button type="button" class="button small secondary" id=hid("down") aria-disabled=move || (number() >= count()).to_string()
                     aria-label=move || format!("Move question {} down", number()) on:click=move |_| move_by(false)>"↓"</button>
                 <button type="button" class="button small danger"
                     aria-label=move || format!("Remove question {}", number())

@@ -78,8 +78,12 @@ fn AvailableTests() -> impl IntoView {
                                         <button
                                             class="button"
                                             aria-label=label
-                                            disabled=move || start.pending().get() || start.value().with(super::succeeded)
-                                            on:click=move |_| { start.dispatch(id.clone()); }
+                                            aria-disabled=move || super::acting(start).to_string()
+                                            on:click=move |_| {
+                                                if !untrack(|| super::acting(start)) {
+                                                    start.dispatch(id.clone());
+                                                }
+                                            }
                                         >
                                             "Start or resume"
                                         </button>
@@ -599,8 +603,11 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                     <p id="confirm-title">
                         {move || format!("End the test now? You answered {} of {total} questions. You cannot change answers afterwards.", answered())}
                     </p>
-                    <button class="button danger" autofocus disabled=move || end.pending().get() || end.value().with(super::succeeded)
+                    <button class="button danger" autofocus aria-disabled=move || super::acting(end).to_string()
                         on:click=move |_| {
+                            if untrack(|| super::acting(end)) {
+                                return;
+                            }
                             // Save whatever is still waiting for the debounce first.
                             let waiting: Vec<String> = test.saves.with_untracked(|s| s.iter()
                                 .filter(|(_, v)| matches!(v, Save::Pending))
@@ -608,7 +615,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                             for question_id in waiting { test.save_now(question_id); }
                             end.dispatch(());
                         }>
-                        {move || if end.pending().get() || end.value().with(super::succeeded) { "Ending…" } else { "Yes, end the test" }}
+                        {move || if super::acting(end) { "Ending…" } else { "Yes, end the test" }}
                     </button>
                     <button class="button secondary" on:click=move |_| confirming.set(false)>"Keep working"</button>
                     {move || end.value().get().and_then(Result::err).map(|err| view! {

@@ -63,7 +63,7 @@ fn PromptMeterPreview() -> impl IntoView {
                     type="button"
                     data-testid="spend-prompt"
                     on:click=move |_| set_left.update(|n| *n = n.saturating_sub(1))
-                    disabled=spent
+                    aria-disabled=move || spent().to_string()
                 >
                     "Ask the assistant"
                 </button>

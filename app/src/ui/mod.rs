@@ -250,7 +250,7 @@ where
                 <section class=format!("panel {class} closed") aria-labelledby=heading_id.clone()>
                     <h2 id=heading_id.clone()>{title}</h2>
                     <p class="hint">{move || about.get()}</p>
-                    <button type="button" class="button secondary" disabled=opening aria-busy=move || opening().to_string()
+                    <button type="button" class="button secondary" aria-disabled=move || opening().to_string() aria-busy=move || opening().to_string()
                         on:click=move |_| open(true)>
                         {move || if opening() { "Opening…" } else { open_label }}
                     </button>
@@ -364,6 +364,18 @@ fn page_title(page: &str) -> String {
 /// button stays disabled while the next page loads.
 fn succeeded<T, E>(latest: &Option<Result<T, E>>) -> bool {
     matches!(latest, Some(Ok(_)))
+}
+
+/// Whether `action` is under way or has succeeded (its page is about to change): its button is
+/// `aria-disabled` meanwhile, not `disabled`, which would take the keyboard focus away from the
+/// button just pressed, and its handler does nothing.
+fn acting<I, O, E>(action: Action<I, Result<O, E>>) -> bool
+where
+    I: 'static,
+    O: 'static,
+    E: 'static,
+{
+    action.pending().get() || action.value().with(succeeded)
 }
 
 /// Sends the browser to `path` (pages are rendered by the server: there is no client router).

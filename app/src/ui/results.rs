@@ -642,6 +642,9 @@ fn OverrideScore(
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if save.pending().get_untracked() {
+            return;
+        }
         match super::parse_number(&score.get_untracked()) {
             Some(value) if (0.0..=100.0).contains(&value) => {
                 save.dispatch(Some(OverrideInput {
@@ -657,8 +660,8 @@ fn OverrideScore(
     super::server_erased(view! {
         <div class="override" data-testid="override">
             {move || grade.with(|g| g.overridden.is_some()).then(|| view! {
-                <button type="button" class="button secondary" disabled=move || save.pending().get()
-                    on:click=move |_| { save.dispatch(None); }>
+                <button type="button" class="button secondary" aria-disabled=move || save.pending().get().to_string()
+                    on:click=move |_| { if !save.pending().get_untracked() { save.dispatch(None); } }>
                     "Remove override"
                 </button>
             })}
@@ -677,7 +680,9 @@ fn OverrideScore(
                             prop:value=move || note.get()
                             on:input=move |ev| note.set(event_target_value(&ev))></textarea>
                     </label>
-                    <button type="submit" class="button" disabled=move || save.pending().get()>
+                    // `aria-disabled`, not `disabled`, which would take the keyboard focus away
+                    // from the button just pressed; `submit` ignores it meanwhile.
+                    <button type="submit" class="button" aria-disabled=move || save.pending().get().to_string()>
                         {move || if save.pending().get() { "Saving…" } else { "Save override" }}
                     </button>
                 </form>
