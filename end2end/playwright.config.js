@@ -1,7 +1,7 @@
-// Browser journeys run against the release server built by `cargo leptos build --release --split`,
-// started here on its own port with a fresh, empty data directory and the offline assistant. A
-// second instance talks to a fake OpenAI-compatible endpoint (fake-llm.js) for the journeys of a
-// streamed model reply (assistant.spec.js).
+// Browser journeys run against the release server built by `cargo leptos build --release --split
+// --precompress`, started here on its own port with a fresh, empty data directory and the offline
+// assistant. A second instance talks to a fake OpenAI-compatible endpoint (fake-llm.js) for the
+// journeys of a streamed model reply (assistant.spec.js).
 const { defineConfig } = require('@playwright/test');
 const fs = require('node:fs');
 const os = require('node:os');

@@ -671,7 +671,8 @@ async fn render_times(world: &Arc<World>) {
         "\nFirst load: every file a page needs before it is interactive: the stylesheet, script \
          and WebAssembly it links, the chunk loader that script imports, and the split chunks of \
          the page's lazy islands (cargo-leptos `--split`, from `__wasm_split_manifest.json`). \
-         Bytes as served, with tower-http compression at its default levels:\n"
+         Bytes as served: brotli from the copies `cargo leptos build --precompress` writes \
+         (quality 11), gzip by tower-http at its default level:\n"
     );
     let manifest: Value = match world
         .client

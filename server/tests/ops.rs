@@ -221,24 +221,45 @@ async fn pages_carry_a_nonce_policy_and_every_response_the_protective_headers() 
     );
 }
 
+/// A site root for a test app: `files` (path, content) written under a temporary directory.
+fn site_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let path = site.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    site
+}
+
+async fn spawn_app_serving(site: &tempfile::TempDir) -> common::TestApp {
+    let root = site.path().display().to_string();
+    spawn_app_with(|state| state.leptos_options.site_root = root.into()).await
+}
+
 /// A page that waits on the store and the files the browser fetches meanwhile, all served on one
 /// thread (`#[tokio::test]` runs one): each response keeps its own headers. Leptos leaves a
-/// waiting page's reactive owner as the thread's current one, and the file handler used to adopt
-/// it and carry off the page's pending headers, so the page went out without its policy and the
-/// browser refused to run its scripts.
+/// waiting page's reactive owner as the thread's current one, and its file handler (which serves
+/// what is outside `/pkg`) used to adopt it and carry off the page's pending headers, so the page
+/// went out without its policy and the browser refused to run its scripts.
 #[tokio::test]
 async fn files_served_while_a_page_renders_leave_the_page_its_own_headers() {
-    let site = tempfile::tempdir().unwrap();
-    std::fs::create_dir(site.path().join("pkg")).unwrap();
-    std::fs::write(site.path().join("pkg/probe.css"), "main { margin: 0 }").unwrap();
-    let root = site.path().display().to_string();
-    let app = spawn_app_with(|state| state.leptos_options.site_root = root.into()).await;
+    let css: &[u8] = b"main { margin: 0 }";
+    let robots: &[u8] = b"User-agent: *";
+    let site = site_with(&[("pkg/probe.css", css), ("robots.txt", robots)]);
+    let app = spawn_app_serving(&site).await;
     app.register("candidate", "pages@example.com").await;
     let cookie = app.web_cookie("candidate", "pages@example.com").await;
 
     for round in 0..10 {
         let page = app.get_with_cookie("/candidate", &cookie);
-        let files = futures::future::join_all((0..6).map(|_| app.get("/pkg/probe.css")));
+        let files = futures::future::join_all(
+            ["/pkg/probe.css", "/robots.txt"]
+                .into_iter()
+                .cycle()
+                .take(6)
+                .map(|path| app.get(path)),
+        );
         let (page, files) = tokio::join!(page, files);
         assert_eq!(page.status(), 200, "round {round}");
         let policy = page.headers()["content-security-policy"]
@@ -263,9 +284,53 @@ async fn files_served_while_a_page_renders_leave_the_page_its_own_headers() {
                 "default-src 'none'; frame-ancestors 'none'",
                 "round {round}: a file carries no page's policy"
             );
-            assert_eq!(file.text().await.unwrap(), "main { margin: 0 }");
+            let body = file.bytes().await.unwrap();
+            assert!(body == css || body == robots, "round {round}: {body:?}");
         }
     }
+}
+
+/// `cargo leptos build --precompress` writes a Brotli copy of each site file: browsers that
+/// accept `br` get it, others the file compressed on the fly. A copy older than its file (the
+/// site rebuilt without `--precompress`) would be stale code: then no copy is used.
+#[tokio::test]
+async fn site_files_come_from_their_brotli_copies_only_while_these_are_fresh() {
+    let script = "let answer = 42;\n".repeat(200);
+    let copy: &[u8] = b"the brotli copy";
+    let site = site_with(&[("pkg/app.js", script.as_bytes()), ("pkg/app.js.br", copy)]);
+    let fetch = |app: &common::TestApp, encoding: &'static str| {
+        app.client
+            .get(app.url("/pkg/app.js"))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+
+    let app = spawn_app_serving(&site).await;
+    let brotli = fetch(&app, "gzip, br").await.unwrap();
+    assert_eq!(brotli.status(), 200);
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(brotli.bytes().await.unwrap(), copy);
+    let gzip = fetch(&app, "gzip").await.unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    let gzipped = gzip.bytes().await.unwrap();
+    assert!(gzipped.starts_with(&[0x1f, 0x8b]) && gzipped.len() < script.len());
+    let plain = fetch(&app, "identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.text().await.unwrap(), script);
+
+    // The file rebuilt after its copy was made.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(site.path().join("pkg/app.js"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let app = spawn_app_serving(&site).await;
+    let fresh = fetch(&app, "br").await.unwrap();
+    assert_eq!(fresh.headers()["content-encoding"], "br");
+    let fresh = fresh.bytes().await.unwrap();
+    assert!(fresh != copy && !fresh.is_empty() && fresh.len() < script.len());
 }
 
 #[tokio::test]
