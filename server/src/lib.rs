@@ -38,7 +38,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || leptos::context::provide_context(state.clone())
@@ -92,6 +92,16 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// The app's routes, listed once per process. Listing them renders the app with resource loading
+/// suspended process-wide (leptos_server's `SuppressResourceLoad`), and a resource that first runs
+/// in that window waits forever: a page rendered meanwhile by another router in the same process
+/// (the tests run many) never finished and was answered 408.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The site's files (wasm, js, css) at `/{site_pkg_dir}`. A release build with `--precompress`
