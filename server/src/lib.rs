@@ -51,6 +51,15 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url(api::DOCUMENT_PATH, document))
         .layer(middleware::map_response(docs_policy));
 
+    // The pages, server functions and file fallback of Leptos: the code that uses reactive owners.
+    let leptos = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(middleware::from_fn(own_reactive_owner));
     let (files_path, files) = site_files(&state.leptos_options);
     Router::new()
         .nest_service(&files_path, files)
@@ -58,13 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .merge(api_routes)
         .merge(docs)
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(leptos_options.clone())
-        })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
-        .layer(middleware::from_fn(own_reactive_owner))
+        .merge(leptos)
         // Cookie-authenticated state changes must come from our own pages (CSRF).
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -150,23 +153,26 @@ fn stale_brotli_copy(dir: &std::path::Path) -> Option<std::path::PathBuf> {
 /// out without its Content-Security-Policy and the browser refused to run its scripts.
 async fn own_reactive_owner(request: Request, next: Next) -> Response {
     use leptos::prelude::Owner;
+    /// Makes `owner` the thread's current owner, or leaves it none.
+    fn make_current(owner: Option<&Owner>) {
+        match owner {
+            Some(owner) => owner.set(),
+            None => {
+                if let Some(current) = Owner::current() {
+                    current.unset();
+                }
+            }
+        }
+    }
     let mut response = std::pin::pin!(next.run(request));
     // The owner this request left current when it last yielded (its page's root, if any).
     let mut own: Option<Owner> = None;
     std::future::poll_fn(|cx| {
         let outer = Owner::current();
-        match (&own, &outer) {
-            (Some(owner), _) => owner.set(),
-            (None, Some(other)) => other.clone().unset(),
-            (None, None) => {}
-        }
+        make_current(own.as_ref());
         let poll = response.as_mut().poll(cx);
         own = Owner::current();
-        match (outer, &own) {
-            (Some(outer), _) => outer.set(),
-            (None, Some(mine)) => mine.clone().unset(),
-            (None, None) => {}
-        }
+        make_current(outer.as_ref());
         poll
     })
     .await
