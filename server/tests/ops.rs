@@ -249,7 +249,8 @@ async fn files_served_while_a_page_renders_leave_the_page_its_own_headers() {
     let site = site_with(&[("pkg/probe.css", css), ("robots.txt", robots)]);
     let app = spawn_app_serving(&site).await;
     app.register("candidate", "pages@example.com").await;
-    let cookie = app.web_cookie("candidate", "pages@example.com").await;
+    let token = app.token("candidate", "pages@example.com").await;
+    let cookie = format!("assess_session={token}");
 
     for round in 0..10 {
         let page = app.get_with_cookie("/candidate", &cookie);

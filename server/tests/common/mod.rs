@@ -134,11 +134,6 @@ impl TestApp {
         response
     }
 
-    /// The `name=value` of the session cookie a web log-in of `email` sets.
-    pub async fn web_cookie(&self, role: &str, email: &str) -> String {
-        session_cookie(&self.web_log_in(role, email).await)
-    }
-
     /// Logs in through the REST API and returns the access token.
     pub async fn token(&self, role: &str, email: &str) -> String {
         let response = self
