@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::markdown::Block;
 use crate::model::Id;
 use crate::session::{
-    ExampleRun, IntegrityKind, PromptInput, PromptLine, PromptReply, RunInput, Scores,
+    Answer, ExampleRun, IntegrityKind, PromptInput, PromptLine, PromptReply, RunInput, Scores,
     SessionSummary, SessionView,
 };
 use leptos::prelude::*;
@@ -76,12 +76,12 @@ pub async fn session_state(session_id: String) -> Result<SessionView, ApiError> 
         .map_err(|err| cx.fail(err))
 }
 
-/// Saves one answer (text, or a list of option indexes).
+/// Saves one answer (text, or the options picked).
 #[server(endpoint = "candidate/answer", input = Json)]
 pub async fn save_answer(
     session_id: String,
     question_id: String,
-    answer: serde_json::Value,
+    answer: Answer,
 ) -> Result<(), ApiError> {
     let (cx, user) = candidate().await?;
     crate::backend::sessions::submit_answer(
@@ -90,7 +90,7 @@ pub async fn save_answer(
         &session_id,
         crate::session::AnswerInput {
             question_id,
-            answer,
+            answer: answer.into(),
         },
     )
     .await

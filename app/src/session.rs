@@ -248,6 +248,50 @@ pub struct AnswerInput {
     pub answer: Value,
 }
 
+/// An answer as the test page holds and sends it. The REST API's answers are free JSON values
+/// (checked against the question on the server); the page only ever has these two shapes, and a
+/// typed answer keeps `serde_json::Value` and its parser out of the page's WebAssembly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Answer {
+    /// Code or free text.
+    Text(String),
+    /// The options picked, numbered from 0.
+    Picked(Vec<u32>),
+}
+
+impl Answer {
+    /// A saved answer as the page shows it; `None` for a shape the page cannot edit (the server
+    /// only saves these two, see `normalize_answer`).
+    pub fn from_saved(value: Value) -> Option<Answer> {
+        match value {
+            Value::String(text) => Some(Answer::Text(text)),
+            Value::Array(items) => items
+                .iter()
+                .map(|item| item.as_u64().and_then(|n| u32::try_from(n).ok()))
+                .collect::<Option<Vec<u32>>>()
+                .map(Answer::Picked),
+            _ => None,
+        }
+    }
+
+    /// Whether there is something in it: text other than blanks, or an option picked.
+    pub fn is_given(&self) -> bool {
+        match self {
+            Answer::Text(text) => !text.trim().is_empty(),
+            Answer::Picked(picked) => !picked.is_empty(),
+        }
+    }
+}
+
+impl From<Answer> for Value {
+    fn from(answer: Answer) -> Value {
+        match answer {
+            Answer::Text(text) => Value::String(text),
+            Answer::Picked(picked) => Value::from(picked),
+        }
+    }
+}
+
 /// A plain confirmation, as the seed sent it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -586,6 +630,29 @@ pub struct ResultDetail {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn saved_answers_become_the_page_s_typed_answers_and_back() {
+        for (saved, typed) in [
+            (json!("fn"), Some(Answer::Text("fn".into()))),
+            (json!([0, 2]), Some(Answer::Picked(vec![0, 2]))),
+            (json!([]), Some(Answer::Picked(vec![]))),
+            (json!([1, -1]), None),
+            (json!([1, "2"]), None),
+            (json!(3), None),
+            (Value::Null, None),
+        ] {
+            let answer = Answer::from_saved(saved.clone());
+            assert_eq!(answer, typed, "{saved}");
+            if let Some(answer) = answer {
+                assert_eq!(Value::from(answer), saved);
+            }
+        }
+        assert!(!Answer::Text(" \n".into()).is_given());
+        assert!(Answer::Text("x".into()).is_given());
+        assert!(!Answer::Picked(vec![]).is_given());
+        assert!(Answer::Picked(vec![0]).is_given());
+    }
 
     #[test]
     fn the_distribution_buckets_by_tens_with_100_in_the_last() {

@@ -19,12 +19,14 @@ test('a candidate answers every kind of question, reloads mid-test, ends it and 
   await hydrated(page);
   const questions = page.getByRole('navigation', { name: 'Questions' });
 
-  // Question 1: code, starting from the starter code.
+  // Question 1: code, starting from the starter code, which is no answer until edited.
   await expect(page.getByRole('heading', { name: 'Question 1 of 4' })).toBeVisible();
   const editor = page.getByTestId('code-editor');
   await expect(editor).toHaveValue(/function double/);
+  await expect(page.getByText('0 of 4 answered')).toBeVisible();
   await editor.fill('function double(n) {\n  return n * 2;\n}\n');
   await allSaved(page);
+  await expect(page.getByText('1 of 4 answered')).toBeVisible();
 
   // Question 2: choose all that apply.
   await page.getByRole('button', { name: 'Next' }).click();
@@ -63,6 +65,13 @@ test('a candidate answers every kind of question, reloads mid-test, ends it and 
   await expect(page.getByTestId('theory-editor')).toHaveValue(/waits in a queue/);
   await questions.getByRole('button', { name: /^1/ }).click();
   await expect(page.getByTestId('code-editor')).toHaveValue(/return n \* 2/);
+  // Switching questions keeps each editor as it was: here, where the caret is.
+  await editor.evaluate((area) => area.setSelectionRange(9, 9));
+  await questions.getByRole('button', { name: /^2/ }).click();
+  await expect(editor).toBeHidden();
+  await questions.getByRole('button', { name: /^1/ }).click();
+  await expect(editor).toBeVisible();
+  expect(await editor.evaluate((area) => [area.selectionStart, area.selectionEnd])).toEqual([9, 9]);
   await questions.getByRole('button', { name: /^2/ }).click();
   await expect(page.getByRole('checkbox', { name: 'PUT', exact: true })).toBeChecked();
   await expect(page.getByRole('checkbox', { name: 'POST', exact: true })).not.toBeChecked();

@@ -1035,6 +1035,17 @@ async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed(
         tag.contains(" checked")
     };
     assert_eq!((ticked(0), ticked(1), ticked(2)), (true, false, true));
+
+    // Every question's panel is on the page; only the open one is shown.
+    let panel_hidden = |page: &str, question: &str| {
+        let at = page
+            .find(&format!(r#"data-question="{question}""#))
+            .unwrap_or_else(|| panic!("question {question} has its panel"));
+        let start = page[..at].rfind("<article").expect("a panel is an article");
+        page[start..at].contains(" hidden")
+    };
+    assert!(!panel_hidden(&first, "add") && panel_hidden(&first, "many"));
+    assert!(panel_hidden(&third, "add") && !panel_hidden(&third, "many"));
 }
 
 #[tokio::test]

@@ -10,10 +10,9 @@ use crate::candidate::{
 };
 use crate::model::Role;
 use crate::session::{
-    CandidateQuestion, CandidateQuestionKind, IntegrityKind, RunInput, Scores, SessionStatus,
-    SessionView,
+    Answer, CandidateQuestion, CandidateQuestionKind, IntegrityKind, RunInput, Scores,
+    SessionStatus, SessionView,
 };
-use crate::template::TestCase;
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -206,20 +205,15 @@ fn clock(seconds: i64) -> String {
     }
 }
 
-fn is_answered(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) => false,
-        Some(Value::String(s)) => !s.trim().is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(_) => true,
-    }
+fn is_answered(answer: Option<&Answer>) -> bool {
+    answer.is_some_and(Answer::is_given)
 }
 
 /// Everything one open test needs, shared by its parts.
 #[derive(Clone, Copy)]
 struct Test {
     id: StoredValue<String>,
-    answers: RwSignal<HashMap<String, Value>>,
+    answers: RwSignal<HashMap<String, Answer>>,
     saves: RwSignal<HashMap<String, Save>>,
     /// Bumped on every edit of a question, so that only the latest edit's timer saves.
     edits: StoredValue<HashMap<String, u64>>,
@@ -256,7 +250,7 @@ impl Test {
     }
 
     /// Records an edit and saves it once typing pauses.
-    fn edit(self, question_id: String, answer: Value) {
+    fn edit(self, question_id: String, answer: Answer) {
         self.answers
             .update(|a| _ = a.insert(question_id.clone(), answer));
         self.saves
@@ -316,7 +310,7 @@ struct Room {
     assistant: String,
     questions: Vec<RoomQuestion>,
     /// Question id and answer.
-    answers: Vec<(String, Value)>,
+    answers: Vec<(String, Answer)>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -332,7 +326,8 @@ struct RoomQuestion {
 enum RoomQuestionKind {
     Coding {
         function_name: String,
-        examples: Vec<TestCase>,
+        /// The visible examples as calls (`name(1, 2) → 3`), written by the server.
+        examples: Vec<String>,
     },
     MultipleChoice {
         options: Vec<String>,
@@ -359,7 +354,7 @@ impl From<SessionView> for Room {
             answers: session
                 .answers
                 .into_iter()
-                .map(|a| (a.question_id, a.answer))
+                .filter_map(|a| Some((a.question_id, Answer::from_saved(a.answer)?)))
                 .collect(),
         }
     }
@@ -372,8 +367,11 @@ impl From<CandidateQuestion> for RoomQuestion {
                 function_name,
                 examples,
             } => RoomQuestionKind::Coding {
+                examples: examples
+                    .iter()
+                    .map(|e| call_text(&function_name, &e.input, &e.expected))
+                    .collect(),
                 function_name,
-                examples,
             },
             CandidateQuestionKind::MultipleChoice { options, multiple } => {
                 RoomQuestionKind::MultipleChoice { options, multiple }
@@ -573,12 +571,11 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                     }).collect_view())}
                 </ol>
             </nav>
-            {move || {
-                let index = current.get();
-                questions.with_value(|qs| qs.get(index).cloned()).map(|question| view! {
-                    <QuestionPanel question index total test />
-                })
-            }}
+            // Every question's panel is on the page, the open one shown: switching questions keeps
+            // each editor as it was (its undo history, caret and scroll position).
+            {questions.get_value().into_iter().enumerate().map(|(index, question)| view! {
+                <QuestionPanel question index total test shown=Signal::derive(move || current.get() == index) />
+            }).collect_view()}
             <Chat session_id=chat_session />
             <Assistant setup=AssistantSetup {
                 session_id,
@@ -628,9 +625,18 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
 }
 
 #[component]
-fn QuestionPanel(question: RoomQuestion, index: usize, total: usize, test: Test) -> impl IntoView {
+fn QuestionPanel(
+    question: RoomQuestion,
+    index: usize,
+    total: usize,
+    test: Test,
+    /// Whether this is the question open.
+    shown: Signal<bool>,
+) -> impl IntoView {
     let id = question.id.clone();
     let heading = format!("Question {} of {total}", index + 1);
+    let heading_id = format!("question-heading-{id}");
+    let labelled_by = heading_id.clone();
     let editor = match question.kind.clone() {
         RoomQuestionKind::Coding {
             function_name,
@@ -651,8 +657,8 @@ fn QuestionPanel(question: RoomQuestion, index: usize, total: usize, test: Test)
     let is_coding = matches!(question.kind, RoomQuestionKind::Coding { .. });
     let status_id = id.clone();
     view! {
-        <article class="question" aria-labelledby="question-heading" data-question=id.clone()>
-            <h2 id="question-heading">{heading}</h2>
+        <article class="question" hidden=move || !shown.get() aria-labelledby=labelled_by data-question=id.clone()>
+            <h2 id=heading_id>{heading}</h2>
             <p class="prompt">{question.prompt.clone()}</p>
             {(!is_coding).then(|| question.context.clone()).flatten().map(|context| view! {
                 <pre class="context">{context}</pre>
@@ -670,36 +676,53 @@ fn QuestionPanel(question: RoomQuestion, index: usize, total: usize, test: Test)
     }
 }
 
-fn text_answer(test: Test, question_id: &str) -> String {
-    test.answers.with(|a| {
-        a.get(question_id)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
+/// The text in a question's editor: its answer or, until the candidate writes one, the starter
+/// code (which is no answer: the question counts as answered once it is edited).
+fn editor_text(test: Test, question_id: &str, starter: &str) -> String {
+    test.answers.with(|a| match a.get(question_id) {
+        Some(Answer::Text(text)) => text.clone(),
+        _ => starter.to_owned(),
     })
 }
 
 /// The text answer of a question to render its editor with. In the browser, while the island
-/// wakes up, the editor may already hold something else: what the candidate typed meanwhile,
-/// which hydration would otherwise replace. That becomes the answer (and is saved).
-fn adopt_typed(test: Test, question_id: &str, editor_id: &str) -> String {
-    let saved = untrack(|| text_answer(test, question_id));
-    match super::value_before_hydration(editor_id) {
-        Some(typed) if typed != saved => {
-            test.edit(question_id.to_owned(), Value::String(typed.clone()));
-            typed
-        }
-        _ => saved,
+/// wakes up, the editor may already hold something else: what the candidate typed meanwhile.
+/// That becomes the answer (and is saved).
+fn adopt_typed(test: Test, question_id: &str, editor_id: &str, starter: &str) -> String {
+    let saved = untrack(|| editor_text(test, question_id, starter));
+    if let Some(typed) = super::value_before_hydration(editor_id)
+        && typed != saved
+    {
+        adopt_after_hydration(test, question_id.to_owned(), Answer::Text(typed));
     }
+    saved
+}
+
+/// Makes `answer`, found in a control as the island woke up, the question's answer, once the
+/// island is interactive: hydration takes the page as the server rendered it, so a change made
+/// while it runs would not show in the counts and marks that depend on the answers. The editors
+/// are not bound to the answers (the control holds what the candidate typed, and hydration
+/// leaves it alone).
+fn adopt_after_hydration(test: Test, question_id: String, answer: Answer) {
+    let adopted = StoredValue::new(Some((question_id, answer)));
+    Effect::new(move |_| {
+        if let Some((question_id, answer)) = adopted.try_update_value(Option::take).flatten() {
+            test.edit(question_id, answer);
+        }
+    });
 }
 
 /// The options picked in a choice question's answer (0-based).
-fn picked_options(answers: &HashMap<String, Value>, question_id: &str) -> Vec<u64> {
-    answers
-        .get(question_id)
-        .and_then(Value::as_array)
-        .map(|picked| picked.iter().filter_map(Value::as_u64).collect())
-        .unwrap_or_default()
+fn picked_options(answers: &HashMap<String, Answer>, question_id: &str) -> Vec<u32> {
+    match answers.get(question_id) {
+        Some(Answer::Picked(picked)) => picked.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// An option's number in an answer (a question has far fewer than `u32::MAX` options).
+fn option_number(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
 }
 
 /// The byte index of a UTF-16 offset (what the DOM's selection positions count).
@@ -723,26 +746,18 @@ fn CodeEditor(
     question_id: String,
     starter: String,
     function_name: String,
-    examples: Vec<TestCase>,
+    examples: Vec<String>,
     test: Test,
 ) -> impl IntoView {
-    // A first visit starts from the starter code.
-    if test
-        .answers
-        .with_untracked(|a| !a.contains_key(&question_id))
-        && !starter.is_empty()
-    {
-        test.answers
-            .update(|a| _ = a.insert(question_id.clone(), Value::String(starter.clone())));
-    }
     // The answer is in the page as rendered, and what was typed before the island woke up wins.
     let editor_id = format!("answer-{question_id}");
-    let initial = adopt_typed(test, &question_id, &editor_id);
+    let initial = adopt_typed(test, &question_id, &editor_id, &starter);
     let gutter = NodeRef::<leptos::html::Pre>::new();
     // Escape releases the editor: the next Tab moves focus instead of indenting.
     let released = StoredValue::new(false);
     let qid = StoredValue::new(question_id.clone());
-    let value = move || text_answer(test, &qid.get_value());
+    let code = StoredValue::new(starter);
+    let value = move || code.with_value(|starter| editor_text(test, &qid.get_value(), starter));
     let lines = move || value().lines().count().max(1) + usize::from(value().ends_with('\n'));
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
@@ -766,7 +781,7 @@ fn CodeEditor(
         let updated = format!("{}  {}", &text[..a], &text[b..]);
         area.set_value(&updated);
         let _ = area.set_selection_range(start + 2, start + 2);
-        test.edit(qid.get_value(), Value::String(updated));
+        test.edit(qid.get_value(), Answer::Text(updated));
     };
     let help_id = format!("editor-help-{question_id}");
     let label = format!("Your JavaScript: define {function_name}");
@@ -783,8 +798,7 @@ fn CodeEditor(
                 aria-label=label
                 aria-describedby=help_id.clone()
                 data-testid="code-editor"
-                prop:value=value
-                on:input=move |ev| test.edit(qid.get_value(), Value::String(event_target_value(&ev)))
+                on:input=move |ev| test.edit(qid.get_value(), Answer::Text(event_target_value(&ev)))
                 on:blur=move |_| test.save_now(qid.get_value())
                 on:keydown=on_keydown
                 on:scroll=move |ev| {
@@ -802,12 +816,10 @@ fn CodeEditor(
                 <details class="examples">
                     <summary>"Examples"</summary>
                     <ul>
-                        {examples.into_iter().map(|e| {
-                            view! { <li><code>{call_text(&function_name, &e.input, &e.expected)}</code></li> }
-                        }).collect_view()}
+                        {examples.into_iter().map(|call| view! { <li><code>{call}</code></li> }).collect_view()}
                     </ul>
                 </details>
-                <RunExamples question_id function_name=run_name test />
+                <RunExamples question_id function_name=run_name test code=Signal::derive(value) />
             }
         })}
     }
@@ -827,7 +839,13 @@ fn call_text(function_name: &str, input: &[Value], expected: &Value) -> String {
 /// part of the page; the code that runs the examples and shows the results is fetched on its
 /// first click (see [`example_runs`]).
 #[component]
-fn RunExamples(question_id: String, function_name: String, test: Test) -> impl IntoView {
+fn RunExamples(
+    question_id: String,
+    function_name: String,
+    test: Test,
+    /// The code in the editor.
+    code: Signal<String>,
+) -> impl IntoView {
     // Bumped by each click: the runner runs the code once for each.
     let requests = RwSignal::new(0_u32);
     let busy = RwSignal::new(false);
@@ -836,6 +854,7 @@ fn RunExamples(question_id: String, function_name: String, test: Test) -> impl I
         question_id,
         function_name,
         test,
+        code,
         requests,
         busy,
     });
@@ -865,13 +884,14 @@ fn RunExamples(question_id: String, function_name: String, test: Test) -> impl I
     })
 }
 
-/// What the example runner works with: the question, the room's answers, the clicks on "Run
+/// What the example runner works with: the question, the editor's code, the clicks on "Run
 /// examples" and whether a run is under way (shown by the button).
 #[derive(Clone)]
 struct ExampleRunner {
     question_id: String,
     function_name: String,
     test: Test,
+    code: Signal<String>,
     requests: RwSignal<u32>,
     busy: RwSignal<bool>,
 }
@@ -884,6 +904,7 @@ fn example_runs(runner: ExampleRunner) -> AnyView {
         question_id,
         function_name,
         test,
+        code,
         requests,
         busy,
     } = runner;
@@ -900,7 +921,7 @@ fn example_runs(runner: ExampleRunner) -> AnyView {
     Effect::new(move |_| {
         requests.track();
         // The code as it is now; editing it does not start a run.
-        run.dispatch(untrack(|| text_answer(test, &qid.get_value())));
+        run.dispatch(code.get_untracked());
     });
     Effect::new(move |_| busy.set(run.pending().get()));
     view! {
@@ -934,7 +955,7 @@ fn example_runs(runner: ExampleRunner) -> AnyView {
 #[component]
 fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
     let editor_id = format!("answer-{question_id}");
-    let initial = adopt_typed(test, &question_id, &editor_id);
+    let initial = adopt_typed(test, &question_id, &editor_id, "");
     let qid = StoredValue::new(question_id);
     view! {
         <label class="field">
@@ -944,8 +965,7 @@ fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
                 class="theory"
                 rows="10"
                 data-testid="theory-editor"
-                prop:value=move || text_answer(test, &qid.get_value())
-                on:input=move |ev| test.edit(qid.get_value(), Value::String(event_target_value(&ev)))
+                on:input=move |ev| test.edit(qid.get_value(), Answer::Text(event_target_value(&ev)))
                 on:blur=move |_| test.save_now(qid.get_value())
                 on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, &qid.get_value())
                 on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, &qid.get_value())
@@ -957,46 +977,39 @@ fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
 #[component]
 fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test) -> impl IntoView {
     let qid = StoredValue::new(question_id.clone());
-    let chosen = move |i: usize| {
-        test.answers
-            .with(|a| picked_options(a, &qid.get_value()).contains(&(i as u64)))
-    };
-    // As the page is rendered (the server knows no properties, only attributes).
-    let chosen_untracked = move |i: usize| untrack(|| chosen(i));
+    // The options are not bound to the answer: once rendered, each holds what the candidate
+    // picked, and hydration leaves them alone (see `adopt_after_hydration`).
+    let saved = test
+        .answers
+        .with_untracked(|a| picked_options(a, &question_id));
     let toggle = move |i: usize, on: bool| {
         let mut picked = test
             .answers
             .with_untracked(|a| picked_options(a, &qid.get_value()));
         if multiple {
-            picked.retain(|p| *p != i as u64);
+            picked.retain(|p| *p != option_number(i));
             if on {
-                picked.push(i as u64);
+                picked.push(option_number(i));
                 picked.sort_unstable();
             }
         } else {
-            picked = vec![i as u64];
+            picked = vec![option_number(i)];
         }
-        test.edit(qid.get_value(), Value::from(picked));
+        test.edit(qid.get_value(), Answer::Picked(picked));
         // A click is a complete answer: no need to wait for more typing.
         test.save_now(qid.get_value());
     };
-    // Options clicked before the island woke up count (see `adopt_typed`); `None` when the
-    // options are not on the page yet (a question opened in the browser).
+    // Options clicked before the island woke up count (see `adopt_typed`); `None` on the server.
     let ticked: Option<Vec<bool>> = (0..options.len())
         .map(|i| super::checked_before_hydration(&format!("choice-{question_id}-{i}")))
         .collect();
     if let Some(ticked) = ticked.filter(|t| !t.is_empty()) {
-        let picked: Vec<u64> = (0..ticked.len())
+        let picked: Vec<u32> = (0..ticked.len())
             .filter(|&i| ticked[i])
-            .map(|i| i as u64)
+            .map(option_number)
             .collect();
-        if picked
-            != test
-                .answers
-                .with_untracked(|a| picked_options(a, &question_id))
-        {
-            test.edit(question_id.clone(), Value::from(picked));
-            test.save_now(question_id.clone());
+        if picked != saved {
+            adopt_after_hydration(test, question_id.clone(), Answer::Picked(picked));
         }
     }
     let legend = if multiple {
@@ -1013,8 +1026,7 @@ fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test
                         type=if multiple { "checkbox" } else { "radio" }
                         id=format!("choice-{question_id}-{i}")
                         name=format!("choice-{question_id}")
-                        checked=chosen_untracked(i)
-                        prop:checked=move || chosen(i)
+                        checked=saved.contains(&option_number(i))
                         on:change=move |ev| toggle(i, event_target_checked(&ev))
                     />
                     <span>{option}</span>
