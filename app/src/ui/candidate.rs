@@ -725,6 +725,18 @@ fn option_number(index: usize) -> u32 {
     u32::try_from(index).unwrap_or(u32::MAX)
 }
 
+/// Picks or drops `option` in `picked`, which stays in ascending order without duplicates. (Not
+/// `sort`: its code would weigh more than the page's whole use of it.)
+fn toggle_option(picked: &mut Vec<u32>, option: u32, on: bool) {
+    let at = picked.partition_point(|&p| p < option);
+    let there = picked.get(at) == Some(&option);
+    if on && !there {
+        picked.insert(at, option);
+    } else if !on && there {
+        picked.remove(at);
+    }
+}
+
 /// The byte index of a UTF-16 offset (what the DOM's selection positions count).
 fn byte_index(text: &str, utf16: u32) -> usize {
     let mut units = 0_u32;
@@ -987,11 +999,7 @@ fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test
             .answers
             .with_untracked(|a| picked_options(a, &qid.get_value()));
         if multiple {
-            picked.retain(|p| *p != option_number(i));
-            if on {
-                picked.push(option_number(i));
-                picked.sort_unstable();
-            }
+            toggle_option(&mut picked, option_number(i), on);
         } else {
             picked = vec![option_number(i)];
         }
@@ -1049,6 +1057,23 @@ mod tests {
         assert_eq!(byte_index(text, 4), 8, "😀 is two units, four bytes");
         assert_eq!(byte_index(text, 99), text.len());
         assert_eq!(utf16_len(text), 5);
+    }
+
+    #[test]
+    fn options_picked_stay_in_order_once_each() {
+        let mut picked = vec![];
+        for (option, on, expected) in [
+            (2, true, vec![2]),
+            (0, true, vec![0, 2]),
+            (3, true, vec![0, 2, 3]),
+            (2, true, vec![0, 2, 3]),
+            (2, false, vec![0, 3]),
+            (1, false, vec![0, 3]),
+            (0, false, vec![3]),
+        ] {
+            toggle_option(&mut picked, option, on);
+            assert_eq!(picked, expected, "option {option} {on}");
+        }
     }
 
     #[test]
