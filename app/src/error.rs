@@ -51,9 +51,24 @@ impl FromServerFnError for ApiError {
                 "Cannot reach the server. Check your connection and try again.",
             ),
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                ApiError::new(422, format!("Invalid input: {message}"))
+                invalid_input(message)
+            }
+            // On the server, what fails to deserialize is the request's body (a JSON input); in
+            // the browser it is the server's answer, which is our fault, not the user's.
+            ServerFnErrorErr::Deserialization(message) if cfg!(feature = "ssr") => {
+                invalid_input(message)
             }
             other => ApiError::new(500, format!("Something went wrong: {other}")),
         }
     }
+}
+
+/// A server function's input that it cannot read. On the server, the response says so with its
+/// status too (the function never ran, so nothing else sets it, and the default is 500).
+fn invalid_input(message: String) -> ApiError {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    ApiError::new(422, format!("Invalid input: {message}"))
 }

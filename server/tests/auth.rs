@@ -468,6 +468,30 @@ async fn server_function_errors_carry_the_rest_status_and_message() {
     assert_eq!(sign_up.status(), 422);
     let body: Value = serde_json::from_str(&sign_up.text().await.unwrap()).unwrap();
     assert_eq!(body["field"], "email");
+
+    // A JSON input that does not fit is the caller's error, said as such.
+    for bad in [
+        r#"{"session_id": "s", "question_id": "q", "answer": [1]}"#,
+        "not json",
+    ] {
+        let saved = app
+            .client
+            .post(app.url("/api/candidate/answer"))
+            .header("origin", app.url(""))
+            .header("content-type", "application/json")
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(saved.status(), 422, "{bad}");
+        let body: Value = serde_json::from_str(&saved.text().await.unwrap()).unwrap();
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Invalid input")),
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test]
