@@ -20,7 +20,6 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// How long typing must pause before an answer is saved.
@@ -209,65 +208,99 @@ fn is_answered(answer: Option<&Answer>) -> bool {
     answer.is_some_and(Answer::is_given)
 }
 
-/// Everything one open test needs, shared by its parts.
+/// Everything one open test needs, shared by its parts. Its questions are known by their index
+/// in the test, which is also where each one's state is in the lists below.
 #[derive(Clone, Copy)]
 struct Test {
     id: StoredValue<String>,
-    answers: RwSignal<HashMap<String, Answer>>,
-    saves: RwSignal<HashMap<String, Save>>,
+    /// The questions' ids, in order.
+    question_ids: StoredValue<Vec<String>>,
+    answers: RwSignal<Vec<Option<Answer>>>,
+    saves: RwSignal<Vec<Option<Save>>>,
     /// Bumped on every edit of a question, so that only the latest edit's timer saves.
-    edits: StoredValue<HashMap<String, u64>>,
+    edits: StoredValue<Vec<u64>>,
     block_copy_paste: bool,
     notice: RwSignal<Option<String>>,
 }
 
+/// Sets `list[index]`, which exists for every question of the test.
+fn set_at<T>(list: &mut [T], index: usize, value: T) {
+    if let Some(slot) = list.get_mut(index) {
+        *slot = value;
+    }
+}
+
 impl Test {
-    fn save_now(self, question_id: String) {
+    /// A test with `room`'s questions and saved answers.
+    fn new(room: &Room) -> Self {
+        let question_ids: Vec<String> = room.questions.iter().map(|q| q.id.clone()).collect();
+        let mut answers = vec![None; question_ids.len()];
+        let mut saves = vec![None; question_ids.len()];
+        for (question_id, answer) in &room.answers {
+            if let Some(index) = question_ids.iter().position(|id| id == question_id) {
+                answers[index] = Some(answer.clone());
+                saves[index] = Some(Save::Saved);
+            }
+        }
+        Self {
+            id: StoredValue::new(room.session_id.clone()),
+            edits: StoredValue::new(vec![0; question_ids.len()]),
+            question_ids: StoredValue::new(question_ids),
+            answers: RwSignal::new(answers),
+            saves: RwSignal::new(saves),
+            block_copy_paste: room.block_copy_paste,
+            notice: RwSignal::new(None),
+        }
+    }
+
+    fn question_id(self, question: usize) -> String {
+        self.question_ids
+            .with_value(|ids| ids.get(question).cloned().unwrap_or_default())
+    }
+
+    fn latest_edit(self, question: usize) -> u64 {
+        self.edits
+            .with_value(|e| e.get(question).copied().unwrap_or(0))
+    }
+
+    fn save_now(self, question: usize) {
         let Some(answer) = self
             .answers
-            .with_untracked(|a| a.get(&question_id).cloned())
+            .with_untracked(|a| a.get(question).cloned().flatten())
         else {
             return;
         };
-        let edit = self
-            .edits
-            .with_value(|e| e.get(&question_id).copied().unwrap_or(0));
+        let edit = self.latest_edit(question);
         self.saves
-            .update(|s| _ = s.insert(question_id.clone(), Save::Saving));
-        let session_id = self.id.get_value();
+            .update(|s| set_at(s, question, Some(Save::Saving)));
+        let (session_id, question_id) = (self.id.get_value(), self.question_id(question));
         spawn_local(async move {
-            let result = save_answer(session_id, question_id.clone(), answer).await;
-            let latest = self
-                .edits
-                .with_value(|e| e.get(&question_id).copied().unwrap_or(0));
+            let result = save_answer(session_id, question_id, answer).await;
             let state = match result {
-                Ok(()) if latest == edit => Save::Saved,
+                Ok(()) if self.latest_edit(question) == edit => Save::Saved,
                 Ok(()) => return,
                 Err(err) => Save::Failed(err.detail),
             };
-            self.saves.update(|s| _ = s.insert(question_id, state));
+            self.saves.update(|s| set_at(s, question, Some(state)));
         });
     }
 
     /// Records an edit and saves it once typing pauses.
-    fn edit(self, question_id: String, answer: Answer) {
-        self.answers
-            .update(|a| _ = a.insert(question_id.clone(), answer));
+    fn edit(self, question: usize, answer: Answer) {
+        self.answers.update(|a| set_at(a, question, Some(answer)));
         self.saves
-            .update(|s| _ = s.insert(question_id.clone(), Save::Pending));
+            .update(|s| set_at(s, question, Some(Save::Pending)));
         let mut edit = 0;
         self.edits.update_value(|e| {
-            let n = e.entry(question_id.clone()).or_insert(0);
-            *n += 1;
-            edit = *n;
+            if let Some(n) = e.get_mut(question) {
+                *n += 1;
+                edit = *n;
+            }
         });
         set_timeout(
             move || {
-                let latest = self
-                    .edits
-                    .with_value(|e| e.get(&question_id).copied().unwrap_or(0));
-                if latest == edit {
-                    self.save_now(question_id);
+                if self.latest_edit(question) == edit {
+                    self.save_now(question);
                 }
             },
             AUTOSAVE_DELAY,
@@ -283,7 +316,8 @@ impl Test {
     }
 
     /// Paste and copy in an answer editor: reported, and refused when the test forbids them.
-    fn clipboard(self, ev: &leptos::ev::Event, kind: IntegrityKind, question_id: &str) {
+    fn clipboard(self, ev: &leptos::ev::Event, kind: IntegrityKind, question: usize) {
+        let question_id = self.question_id(question);
         if self.block_copy_paste {
             ev.prevent_default();
             self.notice.set(Some(
@@ -298,8 +332,10 @@ impl Test {
 
 /// An open test as its room needs it: the parts of a [`SessionView`] it uses, in shapes that are
 /// cheap to read in the browser (the API's questions are flattened and internally tagged, which
-/// serde can only read through a buffer).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// serde can only read through a buffer). In the page it is a JSON array ([`RoomWire`]): reading
+/// a sequence takes far less code than matching field names.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "RoomWire", into = "RoomWire")]
 struct Room {
     session_id: String,
     title: String,
@@ -313,7 +349,64 @@ struct Room {
     answers: Vec<(String, Answer)>,
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// [`Room`]'s fields, in order.
+type RoomWire = (
+    String,
+    String,
+    i64,
+    u32,
+    u32,
+    bool,
+    String,
+    Vec<RoomQuestion>,
+    Vec<(String, Answer)>,
+);
+
+impl From<RoomWire> for Room {
+    fn from(wire: RoomWire) -> Self {
+        let (
+            session_id,
+            title,
+            time_left_seconds,
+            prompt_budget,
+            used_prompts,
+            block_copy_paste,
+            assistant,
+            questions,
+            answers,
+        ) = wire;
+        Self {
+            session_id,
+            title,
+            time_left_seconds,
+            prompt_budget,
+            used_prompts,
+            block_copy_paste,
+            assistant,
+            questions,
+            answers,
+        }
+    }
+}
+
+impl From<Room> for RoomWire {
+    fn from(room: Room) -> Self {
+        (
+            room.session_id,
+            room.title,
+            room.time_left_seconds,
+            room.prompt_budget,
+            room.used_prompts,
+            room.block_copy_paste,
+            room.assistant,
+            room.questions,
+            room.answers,
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "QuestionWire", into = "QuestionWire")]
 struct RoomQuestion {
     id: String,
     prompt: String,
@@ -321,8 +414,8 @@ struct RoomQuestion {
     kind: RoomQuestionKind,
 }
 
-/// [`CandidateQuestionKind`], tagged the way serde reads without a buffer.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// [`CandidateQuestionKind`] as the room uses it.
+#[derive(Clone, Debug, PartialEq)]
 enum RoomQuestionKind {
     Coding {
         function_name: String,
@@ -334,6 +427,68 @@ enum RoomQuestionKind {
         multiple: bool,
     },
     Theory,
+}
+
+/// A [`RoomQuestion`] in the page: id, prompt, context, then its kind as a tag (`c` coding, `m`
+/// multiple choice, `t` theory), the function's name, the examples or options, and whether more
+/// than one option may be picked.
+type QuestionWire = (
+    String,
+    String,
+    Option<String>,
+    char,
+    String,
+    Vec<String>,
+    bool,
+);
+
+impl From<QuestionWire> for RoomQuestion {
+    fn from(wire: QuestionWire) -> Self {
+        let (id, prompt, context, tag, function_name, texts, multiple) = wire;
+        let kind = match tag {
+            'c' => RoomQuestionKind::Coding {
+                function_name,
+                examples: texts,
+            },
+            'm' => RoomQuestionKind::MultipleChoice {
+                options: texts,
+                multiple,
+            },
+            // Only this crate writes the tag: anything else is the free-text kind, which any
+            // answer suits.
+            _ => RoomQuestionKind::Theory,
+        };
+        Self {
+            id,
+            prompt,
+            context,
+            kind,
+        }
+    }
+}
+
+impl From<RoomQuestion> for QuestionWire {
+    fn from(question: RoomQuestion) -> Self {
+        let (tag, function_name, texts, multiple) = match question.kind {
+            RoomQuestionKind::Coding {
+                function_name,
+                examples,
+            } => ('c', function_name, examples, false),
+            RoomQuestionKind::MultipleChoice { options, multiple } => {
+                ('m', String::new(), options, multiple)
+            }
+            RoomQuestionKind::Theory => ('t', String::new(), Vec::new(), false),
+        };
+        (
+            question.id,
+            question.prompt,
+            question.context,
+            tag,
+            function_name,
+            texts,
+            multiple,
+        )
+    }
 }
 
 impl From<SessionView> for Room {
@@ -415,20 +570,7 @@ fn ResultPanel(title: String, scores: Scores) -> impl IntoView {
 #[island(lazy)]
 fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
     super::island_ready();
-    let test = Test {
-        id: StoredValue::new(room.session_id.clone()),
-        answers: RwSignal::new(room.answers.iter().cloned().collect()),
-        saves: RwSignal::new(
-            room.answers
-                .iter()
-                .map(|(question_id, _)| (question_id.clone(), Save::Saved))
-                .collect(),
-        ),
-        edits: StoredValue::new(HashMap::new()),
-        block_copy_paste: room.block_copy_paste,
-        notice: RwSignal::new(None),
-    };
-    let questions = StoredValue::new(room.questions.clone());
+    let test = Test::new(&room);
     let total = room.questions.len();
     let chat_session = room.session_id.clone();
     let (session_id, budget, used, provider) = (
@@ -507,19 +649,24 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
 
     let answered = move || {
         test.answers.with(|a| {
-            questions.with_value(|qs| qs.iter().filter(|q| is_answered(a.get(&q.id))).count())
+            a.iter()
+                .filter(|answer| is_answered(answer.as_ref()))
+                .count()
         })
     };
     let saving_state = move || {
         test.saves.with(|s| {
-            if let Some(Save::Failed(message)) = s.values().find(|v| matches!(v, Save::Failed(_))) {
+            let mut saves = s.iter().flatten();
+            if let Some(Save::Failed(message)) =
+                saves.clone().find(|v| matches!(v, Save::Failed(_)))
+            {
                 format!("Not saved: {message}")
-            } else if s
-                .values()
+            } else if saves
+                .clone()
                 .any(|v| matches!(v, Save::Pending | Save::Saving))
             {
                 "Saving…".to_owned()
-            } else if s.is_empty() {
+            } else if saves.next().is_none() {
                 "No answers yet".to_owned()
             } else {
                 "All answers saved".to_owned()
@@ -551,29 +698,29 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
             })}
             <nav class="question-nav" aria-label="Questions">
                 <ol>
-                    {questions.with_value(|qs| qs.iter().enumerate().map(|(i, q)| {
-                        let id = q.id.clone();
+                    {(0..total).map(|i| {
+                        let answered = move || test.answers.with(|a| is_answered(a.get(i).and_then(Option::as_ref)));
                         view! {
                             <li>
                                 <button
                                     class="question-link"
-                                    class:answered=move || test.answers.with(|a| is_answered(a.get(&id)))
+                                    class:answered=answered
                                     aria-current=move || (current.get() == i).then_some("step")
                                     on:click=move |_| current.set(i)
                                 >
                                     {format!("{}", i + 1)}
                                     <span class="visually-hidden">
-                                        {move || if test.answers.with(|a| is_answered(a.get(&questions.with_value(|qs| qs[i].id.clone())))) { " (answered)" } else { " (not answered)" }}
+                                        {move || if answered() { " (answered)" } else { " (not answered)" }}
                                     </span>
                                 </button>
                             </li>
                         }
-                    }).collect_view())}
+                    }).collect_view()}
                 </ol>
             </nav>
             // Every question's panel is on the page, the open one shown: switching questions keeps
             // each editor as it was (its undo history, caret and scroll position).
-            {questions.get_value().into_iter().enumerate().map(|(index, question)| view! {
+            {room.questions.into_iter().enumerate().map(|(index, question)| view! {
                 <QuestionPanel question index total test shown=Signal::derive(move || current.get() == index) />
             }).collect_view()}
             <Chat session_id=chat_session />
@@ -582,9 +729,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                 budget,
                 used,
                 provider,
-                question_id: Signal::derive(move || {
-                    questions.with_value(|qs| qs.get(current.get()).map(|q| q.id.clone()).unwrap_or_default())
-                }),
+                question_id: Signal::derive(move || test.question_id(current.get())),
             } />
             <div class="test-actions">
                 // `aria-disabled` at either end, not `disabled`, which would take the keyboard
@@ -606,10 +751,10 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                                 return;
                             }
                             // Save whatever is still waiting for the debounce first.
-                            let waiting: Vec<String> = test.saves.with_untracked(|s| s.iter()
-                                .filter(|(_, v)| matches!(v, Save::Pending))
-                                .map(|(k, _)| k.clone()).collect());
-                            for question_id in waiting { test.save_now(question_id); }
+                            let waiting: Vec<usize> = test.saves.with_untracked(|s| (0..s.len())
+                                .filter(|&i| matches!(s[i], Some(Save::Pending)))
+                                .collect());
+                            for question in waiting { test.save_now(question); }
                             end.dispatch(());
                         }>
                         {move || if super::acting(end) { "Ending…" } else { "Yes, end the test" }}
@@ -644,18 +789,17 @@ fn QuestionPanel(
         } => {
             let starter = question.context.clone().unwrap_or_default();
             EitherOf3::A(
-                view! { <CodeEditor question_id=id.clone() starter function_name examples test /> },
+                view! { <CodeEditor question=index question_id=id.clone() starter function_name examples test /> },
             )
         }
-        RoomQuestionKind::MultipleChoice { options, multiple } => {
-            EitherOf3::B(view! { <Choices question_id=id.clone() options multiple test /> })
-        }
+        RoomQuestionKind::MultipleChoice { options, multiple } => EitherOf3::B(
+            view! { <Choices question=index question_id=id.clone() options multiple test /> },
+        ),
         RoomQuestionKind::Theory => {
-            EitherOf3::C(view! { <TheoryEditor question_id=id.clone() test /> })
+            EitherOf3::C(view! { <TheoryEditor question=index question_id=id.clone() test /> })
         }
     };
     let is_coding = matches!(question.kind, RoomQuestionKind::Coding { .. });
-    let status_id = id.clone();
     view! {
         <article class="question" hidden=move || !shown.get() aria-labelledby=labelled_by data-question=id.clone()>
             <h2 id=heading_id>{heading}</h2>
@@ -665,7 +809,7 @@ fn QuestionPanel(
             })}
             {editor}
             <p class="muted save-one" aria-live="polite">
-                {move || match test.saves.with(|s| s.get(&status_id).cloned()) {
+                {move || match test.saves.with(|s| s.get(index).cloned().flatten()) {
                     None => String::new(),
                     Some(Save::Pending) | Some(Save::Saving) => "Saving…".into(),
                     Some(Save::Saved) => "Saved".into(),
@@ -678,9 +822,9 @@ fn QuestionPanel(
 
 /// The text in a question's editor: its answer or, until the candidate writes one, the starter
 /// code (which is no answer: the question counts as answered once it is edited).
-fn editor_text(test: Test, question_id: &str, starter: &str) -> String {
-    test.answers.with(|a| match a.get(question_id) {
-        Some(Answer::Text(text)) => text.clone(),
+fn editor_text(test: Test, question: usize, starter: &str) -> String {
+    test.answers.with(|a| match a.get(question) {
+        Some(Some(Answer::Text(text))) => text.clone(),
         _ => starter.to_owned(),
     })
 }
@@ -688,12 +832,12 @@ fn editor_text(test: Test, question_id: &str, starter: &str) -> String {
 /// The text answer of a question to render its editor with. In the browser, while the island
 /// wakes up, the editor may already hold something else: what the candidate typed meanwhile.
 /// That becomes the answer (and is saved).
-fn adopt_typed(test: Test, question_id: &str, editor_id: &str, starter: &str) -> String {
-    let saved = untrack(|| editor_text(test, question_id, starter));
+fn adopt_typed(test: Test, question: usize, editor_id: &str, starter: &str) -> String {
+    let saved = untrack(|| editor_text(test, question, starter));
     if let Some(typed) = super::value_before_hydration(editor_id)
         && typed != saved
     {
-        adopt_after_hydration(test, question_id.to_owned(), Answer::Text(typed));
+        adopt_after_hydration(test, question, Answer::Text(typed));
     }
     saved
 }
@@ -703,19 +847,19 @@ fn adopt_typed(test: Test, question_id: &str, editor_id: &str, starter: &str) ->
 /// while it runs would not show in the counts and marks that depend on the answers. The editors
 /// are not bound to the answers (the control holds what the candidate typed, and hydration
 /// leaves it alone).
-fn adopt_after_hydration(test: Test, question_id: String, answer: Answer) {
-    let adopted = StoredValue::new(Some((question_id, answer)));
+fn adopt_after_hydration(test: Test, question: usize, answer: Answer) {
+    let adopted = StoredValue::new(Some(answer));
     Effect::new(move |_| {
-        if let Some((question_id, answer)) = adopted.try_update_value(Option::take).flatten() {
-            test.edit(question_id, answer);
+        if let Some(answer) = adopted.try_update_value(Option::take).flatten() {
+            test.edit(question, answer);
         }
     });
 }
 
 /// The options picked in a choice question's answer (0-based).
-fn picked_options(answers: &HashMap<String, Answer>, question_id: &str) -> Vec<u32> {
-    match answers.get(question_id) {
-        Some(Answer::Picked(picked)) => picked.clone(),
+fn picked_options(answers: &[Option<Answer>], question: usize) -> Vec<u32> {
+    match answers.get(question) {
+        Some(Some(Answer::Picked(picked))) => picked.clone(),
         _ => Vec::new(),
     }
 }
@@ -755,6 +899,8 @@ fn utf16_len(text: &str) -> u32 {
 
 #[component]
 fn CodeEditor(
+    /// The question's index in the test.
+    question: usize,
     question_id: String,
     starter: String,
     function_name: String,
@@ -763,13 +909,12 @@ fn CodeEditor(
 ) -> impl IntoView {
     // The answer is in the page as rendered, and what was typed before the island woke up wins.
     let editor_id = format!("answer-{question_id}");
-    let initial = adopt_typed(test, &question_id, &editor_id, &starter);
+    let initial = adopt_typed(test, question, &editor_id, &starter);
     let gutter = NodeRef::<leptos::html::Pre>::new();
     // Escape releases the editor: the next Tab moves focus instead of indenting.
     let released = StoredValue::new(false);
-    let qid = StoredValue::new(question_id.clone());
     let code = StoredValue::new(starter);
-    let value = move || code.with_value(|starter| editor_text(test, &qid.get_value(), starter));
+    let value = move || code.with_value(|starter| editor_text(test, question, starter));
     let lines = move || value().lines().count().max(1) + usize::from(value().ends_with('\n'));
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
@@ -793,7 +938,7 @@ fn CodeEditor(
         let updated = format!("{}  {}", &text[..a], &text[b..]);
         area.set_value(&updated);
         let _ = area.set_selection_range(start + 2, start + 2);
-        test.edit(qid.get_value(), Answer::Text(updated));
+        test.edit(question, Answer::Text(updated));
     };
     let help_id = format!("editor-help-{question_id}");
     let label = format!("Your JavaScript: define {function_name}");
@@ -810,15 +955,15 @@ fn CodeEditor(
                 aria-label=label
                 aria-describedby=help_id.clone()
                 data-testid="code-editor"
-                on:input=move |ev| test.edit(qid.get_value(), Answer::Text(event_target_value(&ev)))
-                on:blur=move |_| test.save_now(qid.get_value())
+                on:input=move |ev| test.edit(question, Answer::Text(event_target_value(&ev)))
+                on:blur=move |_| test.save_now(question)
                 on:keydown=on_keydown
                 on:scroll=move |ev| {
                     let area: leptos::web_sys::HtmlTextAreaElement = event_target(&ev);
                     if let Some(gutter) = gutter.get() { gutter.set_scroll_top(area.scroll_top()); }
                 }
-                on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, &qid.get_value())
-                on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, &qid.get_value())
+                on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, question)
+                on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, question)
             >{initial}</textarea>
         </div>
         <p class="muted" id=help_id>"Tab indents; press Escape, then Tab, to leave the editor."</p>
@@ -965,10 +1110,9 @@ fn example_runs(runner: ExampleRunner) -> AnyView {
 }
 
 #[component]
-fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
+fn TheoryEditor(question: usize, question_id: String, test: Test) -> impl IntoView {
     let editor_id = format!("answer-{question_id}");
-    let initial = adopt_typed(test, &question_id, &editor_id, "");
-    let qid = StoredValue::new(question_id);
+    let initial = adopt_typed(test, question, &editor_id, "");
     view! {
         <label class="field">
             <span>"Your answer"</span>
@@ -977,35 +1121,36 @@ fn TheoryEditor(question_id: String, test: Test) -> impl IntoView {
                 class="theory"
                 rows="10"
                 data-testid="theory-editor"
-                on:input=move |ev| test.edit(qid.get_value(), Answer::Text(event_target_value(&ev)))
-                on:blur=move |_| test.save_now(qid.get_value())
-                on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, &qid.get_value())
-                on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, &qid.get_value())
+                on:input=move |ev| test.edit(question, Answer::Text(event_target_value(&ev)))
+                on:blur=move |_| test.save_now(question)
+                on:paste=move |ev| test.clipboard(&ev, IntegrityKind::Paste, question)
+                on:copy=move |ev| test.clipboard(&ev, IntegrityKind::Copy, question)
             >{initial}</textarea>
         </label>
     }
 }
 
 #[component]
-fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test) -> impl IntoView {
-    let qid = StoredValue::new(question_id.clone());
+fn Choices(
+    question: usize,
+    question_id: String,
+    options: Vec<String>,
+    multiple: bool,
+    test: Test,
+) -> impl IntoView {
     // The options are not bound to the answer: once rendered, each holds what the candidate
     // picked, and hydration leaves them alone (see `adopt_after_hydration`).
-    let saved = test
-        .answers
-        .with_untracked(|a| picked_options(a, &question_id));
+    let saved = test.answers.with_untracked(|a| picked_options(a, question));
     let toggle = move |i: usize, on: bool| {
-        let mut picked = test
-            .answers
-            .with_untracked(|a| picked_options(a, &qid.get_value()));
+        let mut picked = test.answers.with_untracked(|a| picked_options(a, question));
         if multiple {
             toggle_option(&mut picked, option_number(i), on);
         } else {
             picked = vec![option_number(i)];
         }
-        test.edit(qid.get_value(), Answer::Picked(picked));
+        test.edit(question, Answer::Picked(picked));
         // A click is a complete answer: no need to wait for more typing.
-        test.save_now(qid.get_value());
+        test.save_now(question);
     };
     // Options clicked before the island woke up count (see `adopt_typed`); `None` on the server.
     let ticked: Option<Vec<bool>> = (0..options.len())
@@ -1017,7 +1162,7 @@ fn Choices(question_id: String, options: Vec<String>, multiple: bool, test: Test
             .map(option_number)
             .collect();
         if picked != saved {
-            adopt_after_hydration(test, question_id.clone(), Answer::Picked(picked));
+            adopt_after_hydration(test, question, Answer::Picked(picked));
         }
     }
     let legend = if multiple {
@@ -1074,6 +1219,52 @@ mod tests {
             toggle_option(&mut picked, option, on);
             assert_eq!(picked, expected, "option {option} {on}");
         }
+    }
+
+    #[test]
+    fn the_room_reaches_the_page_as_arrays_and_comes_back_whole() {
+        let question = |id: &str, kind| RoomQuestion {
+            id: id.into(),
+            prompt: format!("Prompt of {id}"),
+            context: Some("function add(a, b) {}".into()),
+            kind,
+        };
+        let room = Room {
+            session_id: "s1".into(),
+            title: "Warm-up".into(),
+            time_left_seconds: 1_200,
+            prompt_budget: 5,
+            used_prompts: 2,
+            block_copy_paste: true,
+            assistant: "offline".into(),
+            questions: vec![
+                question(
+                    "q1",
+                    RoomQuestionKind::Coding {
+                        function_name: "add".into(),
+                        examples: vec!["add(1, 2) → 3".into()],
+                    },
+                ),
+                question(
+                    "q2",
+                    RoomQuestionKind::MultipleChoice {
+                        options: vec!["A".into(), "B".into()],
+                        multiple: true,
+                    },
+                ),
+                question("q3", RoomQuestionKind::Theory),
+            ],
+            answers: vec![
+                ("q1".into(), Answer::Text("return a + b".into())),
+                ("q2".into(), Answer::Picked(vec![0, 1])),
+            ],
+        };
+        let json = serde_json::to_value(&room).expect("a room is JSON");
+        assert_eq!(json[0], "s1");
+        assert_eq!(json[7][1][3], "m", "the kind is a one-letter tag");
+        assert_eq!(json[7][1][5][1], "B");
+        let back: Room = serde_json::from_value(json).expect("and reads back");
+        assert_eq!(back, room);
     }
 
     #[test]
