@@ -27,8 +27,8 @@ pub struct AssistantSetup {
     pub budget: u32,
     pub used: u32,
     pub provider: String,
-    /// The id of the question on screen.
-    pub question_id: Signal<String>,
+    /// The id of the question on screen (tracked where it is read).
+    pub question_id: Callback<(), String>,
 }
 
 /// The assistant's place on the test page: closed, with the prompts left, until the candidate
@@ -80,8 +80,8 @@ fn AssistantPanel(
     budget: u32,
     used: u32,
     provider: String,
-    /// The id of the question on screen.
-    question_id: Signal<String>,
+    /// The id of the question on screen (tracked where it is read).
+    question_id: Callback<(), String>,
 ) -> impl IntoView {
     let used = RwSignal::new(used);
     let left = move || budget.saturating_sub(used.get());
@@ -105,7 +105,7 @@ fn AssistantPanel(
         }
         let input = PromptInput {
             prompt: prompt.clone(),
-            question_id: Some(question_id.get_untracked()),
+            question_id: Some(untrack(|| question_id.run(()))),
         };
         error.set(None);
         draft.set(String::new());
@@ -149,7 +149,7 @@ fn AssistantPanel(
     };
     let offline = provider == OFFLINE;
     let exchanges = move || {
-        let current = question_id.get();
+        let current = question_id.run(());
         items.with(|l| {
             l.iter()
                 .filter(|item| item.line.question_id.as_deref() == Some(current.as_str()))

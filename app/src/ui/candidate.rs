@@ -177,6 +177,15 @@ pub fn TestPage() -> impl IntoView {
     }
 }
 
+/// Where ending the test is: until it ends, the page stays.
+#[derive(Clone, Debug, PartialEq)]
+enum Ending {
+    NotAsked,
+    /// Asked; once the server has ended it, the page loads its result.
+    UnderWay,
+    Failed(String),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum Save {
     Pending,
@@ -597,7 +606,20 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
     // The countdown follows the server's deadline: what was left when the page loaded, counted
     // down by this browser's clock (immune to a wrong system time).
     let left = RwSignal::new(room.time_left_seconds);
-    let end = Action::new_local(move |_: &()| end_now(test.id.get_value()));
+    let ending = RwSignal::new(Ending::NotAsked);
+    // Ends the test once: the page then shows its result.
+    let end = move || {
+        if ending.get_untracked() == Ending::UnderWay {
+            return;
+        }
+        ending.set(Ending::UnderWay);
+        spawn_local(async move {
+            match end_now(test.id.get_value()).await {
+                Ok(()) => super::go(&test_path(&test.id.get_value())),
+                Err(err) => ending.set(Ending::Failed(err.detail)),
+            }
+        });
+    };
     let confirming = RwSignal::new(false);
     Effect::new(move |_| {
         let loaded_at = now_ms();
@@ -606,22 +628,13 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
             move || {
                 let remaining = initial - ((now_ms() - loaded_at) / 1000.0) as i64;
                 left.set(remaining.max(0));
-                if remaining <= 0
-                    && end.value().get_untracked().is_none()
-                    && !end.pending().get_untracked()
-                {
-                    end.dispatch(());
+                if remaining <= 0 && ending.get_untracked() == Ending::NotAsked {
+                    end();
                 }
             },
             Duration::from_millis(500),
         ) {
             on_cleanup(move || handle.clear());
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = end.value().get() {
-            // The page shows the result of a finished test.
-            super::go(&test_path(&test.id.get_value()));
         }
     });
 
@@ -721,7 +734,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
             // Every question's panel is on the page, the open one shown: switching questions keeps
             // each editor as it was (its undo history, caret and scroll position).
             {room.questions.into_iter().enumerate().map(|(index, question)| view! {
-                <QuestionPanel question index total test shown=Signal::derive(move || current.get() == index) />
+                <QuestionPanel question index total test current />
             }).collect_view()}
             <Chat session_id=chat_session />
             <Assistant setup=AssistantSetup {
@@ -729,7 +742,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                 budget,
                 used,
                 provider,
-                question_id: Signal::derive(move || test.question_id(current.get())),
+                question_id: Callback::new(move |()| test.question_id(current.get())),
             } />
             <div class="test-actions">
                 // `aria-disabled` at either end, not `disabled`, which would take the keyboard
@@ -740,14 +753,14 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                     on:click=move |_| { if current.get_untracked() + 1 < total { current.update(|i| *i += 1) } }>"Next"</button>
                 <button class="button danger" on:click=move |_| confirming.set(true)>"End test"</button>
             </div>
-            <Show when=move || confirming.get()>
+            {move || confirming.get().then(|| view! {
                 <div class="confirm" role="alertdialog" aria-labelledby="confirm-title" aria-modal="false">
                     <p id="confirm-title">
                         {move || format!("End the test now? You answered {} of {total} questions. You cannot change answers afterwards.", answered())}
                     </p>
-                    <button class="button danger" autofocus aria-disabled=move || super::acting(end).to_string()
+                    <button class="button danger" autofocus aria-disabled=move || (ending.get() == Ending::UnderWay).to_string()
                         on:click=move |_| {
-                            if untrack(|| super::acting(end)) {
+                            if ending.get_untracked() == Ending::UnderWay {
                                 return;
                             }
                             // Save whatever is still waiting for the debounce first.
@@ -755,16 +768,17 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                                 .filter(|&i| matches!(s[i], Some(Save::Pending)))
                                 .collect());
                             for question in waiting { test.save_now(question); }
-                            end.dispatch(());
+                            end();
                         }>
-                        {move || if super::acting(end) { "Ending…" } else { "Yes, end the test" }}
+                        {move || if ending.get() == Ending::UnderWay { "Ending…" } else { "Yes, end the test" }}
                     </button>
                     <button class="button secondary" on:click=move |_| confirming.set(false)>"Keep working"</button>
-                    {move || end.value().get().and_then(Result::err).map(|err| view! {
-                        <p class="form-error" role="alert">{err.detail}</p>
-                    })}
+                    {move || match ending.get() {
+                        Ending::Failed(detail) => Some(view! { <p class="form-error" role="alert">{detail}</p> }),
+                        _ => None,
+                    }}
                 </div>
-            </Show>
+            })}
         </section>
     })
 }
@@ -775,8 +789,8 @@ fn QuestionPanel(
     index: usize,
     total: usize,
     test: Test,
-    /// Whether this is the question open.
-    shown: Signal<bool>,
+    /// The index of the question open.
+    current: RwSignal<usize>,
 ) -> impl IntoView {
     let id = question.id.clone();
     let heading = format!("Question {} of {total}", index + 1);
@@ -801,7 +815,7 @@ fn QuestionPanel(
     };
     let is_coding = matches!(question.kind, RoomQuestionKind::Coding { .. });
     view! {
-        <article class="question" hidden=move || !shown.get() aria-labelledby=labelled_by data-question=id.clone()>
+        <article class="question" hidden=move || current.get() != index aria-labelledby=labelled_by data-question=id.clone()>
             <h2 id=heading_id>{heading}</h2>
             <p class="prompt">{question.prompt.clone()}</p>
             {(!is_coding).then(|| question.context.clone()).flatten().map(|context| view! {
@@ -976,7 +990,7 @@ fn CodeEditor(
                         {examples.into_iter().map(|call| view! { <li><code>{call}</code></li> }).collect_view()}
                     </ul>
                 </details>
-                <RunExamples question_id function_name=run_name test code=Signal::derive(value) />
+                <RunExamples question starter=code.get_value() function_name=run_name test />
             }
         })}
     }
@@ -994,24 +1008,25 @@ fn call_text(function_name: &str, input: &[Value], expected: &Value) -> String {
 
 /// "Run examples": the code as it is in the editor, on the visible examples only. The button is
 /// part of the page; the code that runs the examples and shows the results is fetched on its
-/// first click (see [`example_runs`]).
+/// first click (see [`mount_example_runs`]).
 #[component]
 fn RunExamples(
-    question_id: String,
+    /// The question's index in the test.
+    question: usize,
+    /// The code in the editor until the candidate edits it.
+    starter: String,
     function_name: String,
     test: Test,
-    /// The code in the editor.
-    code: Signal<String>,
 ) -> impl IntoView {
     // Bumped by each click: the runner runs the code once for each.
     let requests = RwSignal::new(0_u32);
     let busy = RwSignal::new(false);
-    let started = Memo::new(move |_| requests.get() > 0);
+    let results = NodeRef::<leptos::html::Div>::new();
     let runner = StoredValue::new(ExampleRunner {
-        question_id,
+        question,
+        starter,
         function_name,
         test,
-        code,
         requests,
         busy,
     });
@@ -1025,51 +1040,58 @@ fn RunExamples(
                     }
                     busy.set(true);
                     requests.update(|n| *n += 1);
+                    // The first click fetches the runner, which then follows the clicks.
+                    if requests.get_untracked() == 1
+                        && let Some(slot) = results.get_untracked()
+                    {
+                        let runner = runner.get_value();
+                        spawn_local(mount_example_runs(slot.into(), runner));
+                    }
                 }>
                 "Run examples"
             </button>
             {move || busy.get().then(|| view! {
                 <p class="loading" role="status">"Running your code on the examples…"</p>
             })}
-            <div aria-live="polite">
-                {move || started.get().then(|| {
-                    let runner = runner.get_value();
-                    Suspend::new(async move { example_runs(runner).await })
-                })}
-            </div>
+            <div aria-live="polite" node_ref=results></div>
         </div>
     })
 }
 
-/// What the example runner works with: the question, the editor's code, the clicks on "Run
-/// examples" and whether a run is under way (shown by the button).
+/// What the example runner works with: the question (its code is in the test's answers, or the
+/// starter until edited), the clicks on "Run examples" and whether a run is under way (shown by
+/// the button).
 #[derive(Clone)]
 struct ExampleRunner {
-    question_id: String,
+    question: usize,
+    starter: String,
     function_name: String,
     test: Test,
-    code: Signal<String>,
     requests: RwSignal<u32>,
     busy: RwSignal<bool>,
 }
 
-/// Runs the code in the editor on the examples for every click on "Run examples" (the first
-/// included) and shows the latest results (a separate download: see [`RunExamples`]).
+/// Builds the example runner into `slot` (a separate download: see [`RunExamples`]).
 #[leptos::prelude::lazy]
-fn example_runs(runner: ExampleRunner) -> AnyView {
+fn mount_example_runs(slot: leptos::web_sys::HtmlElement, runner: ExampleRunner) {
+    leptos::mount::mount_to(slot, move || example_runs(runner)).forget();
+}
+
+/// Runs the code in the editor on the examples for every click on "Run examples" (the first
+/// included) and shows the latest results.
+fn example_runs(runner: ExampleRunner) -> impl IntoView {
     let ExampleRunner {
-        question_id,
+        question,
+        starter,
         function_name,
         test,
-        code,
         requests,
         busy,
     } = runner;
-    let qid = StoredValue::new(question_id);
     let name = StoredValue::new(function_name);
     let run = Action::new_local(move |code: &String| {
         let input = RunInput {
-            question_id: qid.get_value(),
+            question_id: test.question_id(question),
             code: code.clone(),
         };
         let session = test.id.get_value();
@@ -1078,7 +1100,7 @@ fn example_runs(runner: ExampleRunner) -> AnyView {
     Effect::new(move |_| {
         requests.track();
         // The code as it is now; editing it does not start a run.
-        run.dispatch(code.get_untracked());
+        run.dispatch(untrack(|| editor_text(test, question, &starter)));
     });
     Effect::new(move |_| busy.set(run.pending().get()));
     view! {
@@ -1106,7 +1128,6 @@ fn example_runs(runner: ExampleRunner) -> AnyView {
             }
         })}
     }
-    .into_any()
 }
 
 #[component]

@@ -187,7 +187,7 @@ fn OnDemandPanel<M, F>(
     title: &'static str,
     /// What the panel is for, shown while it is closed.
     #[prop(into)]
-    about: Signal<String>,
+    about: String,
     /// The button's text.
     open_label: &'static str,
     remember: String,
@@ -249,7 +249,7 @@ where
             view! {
                 <section class=format!("panel {class} closed") aria-labelledby=heading_id.clone()>
                     <h2 id=heading_id.clone()>{title}</h2>
-                    <p class="hint">{move || about.get()}</p>
+                    <p class="hint">{about.clone()}</p>
                     <button type="button" class="button secondary" aria-disabled=move || opening().to_string() aria-busy=move || opening().to_string()
                         on:click=move |_| open(true)>
                         {move || if opening() { "Opening…" } else { open_label }}
