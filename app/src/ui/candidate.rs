@@ -621,6 +621,17 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
         });
     };
     let confirming = RwSignal::new(false);
+    let (end_button, confirm_button) = (
+        NodeRef::<leptos::html::Button>::new(),
+        NodeRef::<leptos::html::Button>::new(),
+    );
+    // The question "End the test now?" takes the focus when it appears (`autofocus` only counts
+    // as a page loads), and gives it back to "End test" when the candidate keeps working.
+    Effect::new(move |_| {
+        if let Some(button) = confirm_button.get() {
+            let _ = button.focus();
+        }
+    });
     Effect::new(move |_| {
         let loaded_at = now_ms();
         let initial = left.get_untracked();
@@ -751,14 +762,14 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                     on:click=move |_| { if current.get_untracked() > 0 { current.update(|i| *i -= 1) } }>"Previous"</button>
                 <button class="button secondary" aria-disabled=move || (current.get() + 1 >= total).to_string()
                     on:click=move |_| { if current.get_untracked() + 1 < total { current.update(|i| *i += 1) } }>"Next"</button>
-                <button class="button danger" on:click=move |_| confirming.set(true)>"End test"</button>
+                <button class="button danger" node_ref=end_button on:click=move |_| confirming.set(true)>"End test"</button>
             </div>
             {move || confirming.get().then(|| view! {
                 <div class="confirm" role="alertdialog" aria-labelledby="confirm-title" aria-modal="false">
                     <p id="confirm-title">
                         {move || format!("End the test now? You answered {} of {total} questions. You cannot change answers afterwards.", answered())}
                     </p>
-                    <button class="button danger" autofocus aria-disabled=move || (ending.get() == Ending::UnderWay).to_string()
+                    <button class="button danger" node_ref=confirm_button aria-disabled=move || (ending.get() == Ending::UnderWay).to_string()
                         on:click=move |_| {
                             if ending.get_untracked() == Ending::UnderWay {
                                 return;
@@ -772,11 +783,18 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                         }>
                         {move || if ending.get() == Ending::UnderWay { "Ending…" } else { "Yes, end the test" }}
                     </button>
-                    <button class="button secondary" on:click=move |_| confirming.set(false)>"Keep working"</button>
-                    {move || match ending.get() {
-                        Ending::Failed(detail) => Some(view! { <p class="form-error" role="alert">{detail}</p> }),
-                        _ => None,
-                    }}
+                    <button class="button secondary" on:click=move |_| {
+                        confirming.set(false);
+                        if let Some(button) = end_button.get_untracked() {
+                            let _ = button.focus();
+                        }
+                    }>"Keep working"</button>
+                    <p class="form-error" role="alert">
+                        {move || ending.with(|e| match e {
+                            Ending::Failed(detail) => detail.clone(),
+                            _ => String::new(),
+                        })}
+                    </p>
                 </div>
             })}
         </section>
@@ -1050,9 +1068,10 @@ fn RunExamples(
                 }>
                 "Run examples"
             </button>
-            {move || busy.get().then(|| view! {
-                <p class="loading" role="status">"Running your code on the examples…"</p>
-            })}
+            // Always there (empty when idle), so that screen readers follow what it says.
+            <p class="loading" role="status">
+                {move || if busy.get() { "Running your code on the examples…" } else { "" }}
+            </p>
             <div aria-live="polite" node_ref=results></div>
         </div>
     })
