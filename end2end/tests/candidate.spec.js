@@ -76,13 +76,18 @@ test('a candidate answers every kind of question, reloads mid-test, ends it and 
   await expect(page.getByRole('checkbox', { name: 'PUT', exact: true })).toBeChecked();
   await expect(page.getByRole('checkbox', { name: 'POST', exact: true })).not.toBeChecked();
 
-  // Ending asks first, with the focus on the question's answer; keeping on working gives the
-  // focus back.
+  // Ending asks first, with the focus on the question's answer; keeping on working (or Escape)
+  // gives the focus back.
   const endTest = page.getByRole('button', { name: 'End test' });
   await endTest.click();
   await expect(page.getByRole('alertdialog')).toContainText('You answered 4 of 4 questions');
   await expect(page.getByRole('button', { name: 'Yes, end the test' })).toBeFocused();
   await page.getByRole('button', { name: 'Keep working' }).click();
+  await expect(page.getByRole('alertdialog')).toHaveCount(0);
+  await expect(endTest).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('alertdialog')).toBeVisible();
+  await page.keyboard.press('Escape');
   await expect(page.getByRole('alertdialog')).toHaveCount(0);
   await expect(endTest).toBeFocused();
   await page.getByRole('button', { name: 'End test' }).click();

@@ -632,6 +632,12 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
             let _ = button.focus();
         }
     });
+    let keep_working = move || {
+        confirming.set(false);
+        if let Some(button) = end_button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
     Effect::new(move |_| {
         let loaded_at = now_ms();
         let initial = left.get_untracked();
@@ -765,7 +771,8 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                 <button class="button danger" node_ref=end_button on:click=move |_| confirming.set(true)>"End test"</button>
             </div>
             {move || confirming.get().then(|| view! {
-                <div class="confirm" role="alertdialog" aria-labelledby="confirm-title" aria-modal="false">
+                <div class="confirm" role="alertdialog" aria-labelledby="confirm-title" aria-modal="false"
+                    on:keydown=move |ev| if ev.key() == "Escape" { keep_working() }>
                     <p id="confirm-title">
                         {move || format!("End the test now? You answered {} of {total} questions. You cannot change answers afterwards.", answered())}
                     </p>
@@ -783,12 +790,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                         }>
                         {move || if ending.get() == Ending::UnderWay { "Ending…" } else { "Yes, end the test" }}
                     </button>
-                    <button class="button secondary" on:click=move |_| {
-                        confirming.set(false);
-                        if let Some(button) = end_button.get_untracked() {
-                            let _ = button.focus();
-                        }
-                    }>"Keep working"</button>
+                    <button class="button secondary" on:click=move |_| keep_working()>"Keep working"</button>
                     <p class="form-error" role="alert">
                         {move || ending.with(|e| match e {
                             Ending::Failed(detail) => detail.clone(),
