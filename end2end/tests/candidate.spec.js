@@ -76,7 +76,7 @@ test('a candidate answers every kind of question, reloads mid-test, ends it and 
   await expect(page.getByRole('checkbox', { name: 'PUT', exact: true })).toBeChecked();
   await expect(page.getByRole('checkbox', { name: 'POST', exact: true })).not.toBeChecked();
 
-  // Ending asks first, with the focus on the question's answer; keeping on working (or Escape)
+  // Ending asks first, with the focus on the button that confirms; keeping on working (or Escape)
   // gives the focus back.
   const endTest = page.getByRole('button', { name: 'End test' });
   await endTest.click();

@@ -823,15 +823,13 @@ fn QuestionPanel(
         } => {
             let starter = question.context.clone().unwrap_or_default();
             EitherOf3::A(
-                view! { <CodeEditor question=index question_id=id.clone() starter function_name examples test /> },
+                view! { <CodeEditor question=index starter function_name examples test /> },
             )
         }
-        RoomQuestionKind::MultipleChoice { options, multiple } => EitherOf3::B(
-            view! { <Choices question=index question_id=id.clone() options multiple test /> },
-        ),
-        RoomQuestionKind::Theory => {
-            EitherOf3::C(view! { <TheoryEditor question=index question_id=id.clone() test /> })
+        RoomQuestionKind::MultipleChoice { options, multiple } => {
+            EitherOf3::B(view! { <Choices question=index options multiple test /> })
         }
+        RoomQuestionKind::Theory => EitherOf3::C(view! { <TheoryEditor question=index test /> }),
     };
     let is_coding = matches!(question.kind, RoomQuestionKind::Coding { .. });
     view! {
@@ -935,12 +933,12 @@ fn utf16_len(text: &str) -> u32 {
 fn CodeEditor(
     /// The question's index in the test.
     question: usize,
-    question_id: String,
     starter: String,
     function_name: String,
     examples: Vec<String>,
     test: Test,
 ) -> impl IntoView {
+    let question_id = test.question_id(question);
     // The answer is in the page as rendered, and what was typed before the island woke up wins.
     let editor_id = format!("answer-{question_id}");
     let initial = adopt_typed(test, question, &editor_id, &starter);
@@ -1152,8 +1150,8 @@ fn example_runs(runner: ExampleRunner) -> impl IntoView {
 }
 
 #[component]
-fn TheoryEditor(question: usize, question_id: String, test: Test) -> impl IntoView {
-    let editor_id = format!("answer-{question_id}");
+fn TheoryEditor(question: usize, test: Test) -> impl IntoView {
+    let editor_id = format!("answer-{}", test.question_id(question));
     let initial = adopt_typed(test, question, &editor_id, "");
     view! {
         <label class="field">
@@ -1173,13 +1171,8 @@ fn TheoryEditor(question: usize, question_id: String, test: Test) -> impl IntoVi
 }
 
 #[component]
-fn Choices(
-    question: usize,
-    question_id: String,
-    options: Vec<String>,
-    multiple: bool,
-    test: Test,
-) -> impl IntoView {
+fn Choices(question: usize, options: Vec<String>, multiple: bool, test: Test) -> impl IntoView {
+    let question_id = test.question_id(question);
     // The options are not bound to the answer: once rendered, each holds what the candidate
     // picked, and hydration leaves them alone (see `adopt_after_hydration`).
     let saved = test.answers.with_untracked(|a| picked_options(a, question));
