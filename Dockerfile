@@ -4,6 +4,7 @@
 
 FROM rust:1.95-bookworm AS toolchain
 RUN rustup target add wasm32-unknown-unknown \
+ && rustup component add rust-src \
  && cargo install cargo-leptos@0.3.10 --locked \
  && cargo install wasm-bindgen-cli --version 0.2.130 \
  && apt-get update \
@@ -19,8 +20,9 @@ RUN cd end2end && npm ci --no-audit --no-fund
 ENV PATH="/src/end2end/node_modules/.bin:${PATH}" \
     LEPTOS_OUTPUT_NAME=assess
 COPY . .
-# --split: each lazy island becomes chunks that only the pages having it fetch.
-RUN cargo leptos build --release --split
+# The same size-tuned site build as `.ci/dev run` (see `build_front` there): lazy islands split
+# into chunks, Brotli copies written, the standard library rebuilt for a small download.
+RUN .ci/dev site
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
