@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::model::{Role, UserView};
+use crate::wire::JsonText;
 use leptos::prelude::*;
 
 /// Where to go after logging in: a local path only (never another site, never `//host`).
@@ -32,7 +33,7 @@ fn redirect_plain_form(parts: &axum::http::request::Parts, path: &str) {
 
 /// The signed-in user, or `None` when signed out (an expired or revoked session counts as
 /// signed out, and its cookie is removed).
-#[server(endpoint = "account/me")]
+#[server(endpoint = "account/me", output = JsonText)]
 pub async fn current_user() -> Result<Option<UserView>, ApiError> {
     use crate::backend::auth::{view, web};
     use crate::backend::{error::AppError, server_fn_context};
@@ -51,7 +52,7 @@ pub async fn current_user() -> Result<Option<UserView>, ApiError> {
 }
 
 /// Creates an account (the browser then goes on to the log-in page of its role).
-#[server(endpoint = "account/sign-up")]
+#[server(endpoint = "account/sign-up", output = JsonText)]
 pub async fn sign_up(role: Role, email: String, password: String) -> Result<UserView, ApiError> {
     use crate::backend::{auth, server_fn_context};
     let cx = server_fn_context()?;
@@ -64,7 +65,7 @@ pub async fn sign_up(role: Role, email: String, password: String) -> Result<User
 
 /// Checks credentials and sets the session cookie (the browser then goes on to `next`, or the
 /// role's home page).
-#[server(endpoint = "account/log-in")]
+#[server(endpoint = "account/log-in", output = JsonText)]
 pub async fn log_in(
     role: Role,
     email: String,
@@ -95,7 +96,7 @@ pub async fn log_in(
 }
 
 /// Removes the session cookie (the browser then goes home).
-#[server(endpoint = "account/log-out")]
+#[server(endpoint = "account/log-out", output = JsonText)]
 pub async fn log_out() -> Result<(), ApiError> {
     use crate::backend::{auth::web, server_fn_context};
     let cx = server_fn_context()?;

@@ -8,8 +8,9 @@ use crate::session::{
     Answer, ExampleRun, IntegrityKind, PromptInput, PromptLine, PromptReply, RunInput, Scores,
     SessionSummary, SessionView,
 };
+use crate::wire::JsonText;
 use leptos::prelude::*;
-use leptos::server_fn::codec::{ByteStream, Json, Streaming};
+use leptos::server_fn::codec::{ByteStream, Streaming};
 use serde::{Deserialize, Serialize};
 
 /// A published test, as a candidate may see it before starting.
@@ -31,7 +32,7 @@ async fn candidate() -> Result<crate::backend::Caller, ApiError> {
 }
 
 /// Every published test.
-#[server(endpoint = "candidate/tests")]
+#[server(endpoint = "candidate/tests", output = JsonText)]
 pub async fn available_tests() -> Result<Vec<AvailableTest>, ApiError> {
     let (cx, _) = candidate().await?;
     let published = crate::backend::templates::published(&cx.state)
@@ -51,7 +52,7 @@ pub async fn available_tests() -> Result<Vec<AvailableTest>, ApiError> {
 }
 
 /// The candidate's attempts, newest first.
-#[server(endpoint = "candidate/sessions")]
+#[server(endpoint = "candidate/sessions", output = JsonText)]
 pub async fn my_sessions() -> Result<Vec<SessionSummary>, ApiError> {
     let (cx, user) = candidate().await?;
     crate::backend::sessions::list(&cx.state, &user.id)
@@ -60,7 +61,7 @@ pub async fn my_sessions() -> Result<Vec<SessionSummary>, ApiError> {
 }
 
 /// Starts the test, or resumes the attempt in progress.
-#[server(endpoint = "candidate/start")]
+#[server(endpoint = "candidate/start", output = JsonText)]
 pub async fn start_test(template_id: String) -> Result<SessionView, ApiError> {
     let (cx, user) = candidate().await?;
     crate::backend::sessions::start(&cx.state, &user.id, &user.email, &template_id)
@@ -68,7 +69,7 @@ pub async fn start_test(template_id: String) -> Result<SessionView, ApiError> {
         .map_err(|err| cx.fail(err))
 }
 
-#[server(endpoint = "candidate/session")]
+#[server(endpoint = "candidate/session", output = JsonText)]
 pub async fn session_state(session_id: String) -> Result<SessionView, ApiError> {
     let (cx, user) = candidate().await?;
     crate::backend::sessions::get(&cx.state, &user.id, &session_id)
@@ -77,7 +78,7 @@ pub async fn session_state(session_id: String) -> Result<SessionView, ApiError> 
 }
 
 /// Saves one answer (text, or the options picked).
-#[server(endpoint = "candidate/answer", input = Json)]
+#[server(endpoint = "candidate/answer", input = JsonText, output = JsonText)]
 pub async fn save_answer(
     session_id: String,
     question_id: String,
@@ -98,7 +99,7 @@ pub async fn save_answer(
     .map_err(|err| cx.fail(err))
 }
 
-#[server(endpoint = "candidate/end")]
+#[server(endpoint = "candidate/end", output = JsonText)]
 pub async fn end_test(session_id: String) -> Result<Scores, ApiError> {
     let (cx, user) = candidate().await?;
     crate::backend::sessions::end(&cx.state, &user.id, &session_id)
@@ -106,7 +107,7 @@ pub async fn end_test(session_id: String) -> Result<Scores, ApiError> {
         .map_err(|err| cx.fail(err))
 }
 
-#[server(endpoint = "candidate/integrity", input = Json)]
+#[server(endpoint = "candidate/integrity", input = JsonText, output = JsonText)]
 pub async fn report_event(
     session_id: String,
     kind: IntegrityKind,
@@ -125,7 +126,7 @@ pub async fn report_event(
 }
 
 /// Runs the code on the question's visible examples.
-#[server(endpoint = "candidate/run-examples", input = Json)]
+#[server(endpoint = "candidate/run-examples", input = JsonText, output = JsonText)]
 pub async fn run_examples(
     session_id: String,
     input: RunInput,
@@ -155,7 +156,7 @@ pub enum LiveReply {
 /// Asks the AI assistant (within the session's prompt budget, through the gatekeeper); the
 /// reply streams back as [`LiveReply`] lines. Refusals before the provider is asked (budget
 /// spent, session ended, bad input) are ordinary errors.
-#[server(endpoint = "candidate/prompt", input = Json, output = Streaming)]
+#[server(endpoint = "candidate/prompt", input = JsonText, output = Streaming)]
 pub async fn ask_assistant(
     session_id: String,
     input: PromptInput,
@@ -214,7 +215,7 @@ pub struct AssistantItem {
 }
 
 /// The candidate's exchanges with the assistant in this session, oldest first.
-#[server(endpoint = "candidate/prompts")]
+#[server(endpoint = "candidate/prompts", output = JsonText)]
 pub async fn assistant_history(session_id: String) -> Result<Vec<AssistantItem>, ApiError> {
     let (cx, user) = candidate().await?;
     let lines = crate::backend::assistant::history(&cx.state, &user.id, &session_id)

@@ -11,6 +11,7 @@ pub mod recruiter;
 pub mod session;
 pub mod template;
 pub mod ui;
+pub mod wire;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

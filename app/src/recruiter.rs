@@ -6,8 +6,8 @@ use crate::session::{
     OverrideInput, ResultDetail, ResultSummary, ResultsPage, ResultsQuery, ScoreDistribution,
 };
 use crate::template::{Template, TemplateInput, TemplateStatus};
+use crate::wire::JsonText;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 /// One row of the recruiter's template list.
@@ -25,7 +25,7 @@ pub struct TemplateSummary {
 }
 
 /// The signed-in recruiter's templates, newest first.
-#[server(endpoint = "recruiter/templates")]
+#[server(endpoint = "recruiter/templates", output = JsonText)]
 pub async fn my_templates() -> Result<Vec<TemplateSummary>, ApiError> {
     let (cx, user) = recruiter().await?;
     Ok(crate::backend::templates::list(&cx.state, &user.id)
@@ -53,7 +53,7 @@ async fn recruiter() -> Result<crate::backend::Caller, ApiError> {
 }
 
 /// One of the recruiter's templates, hidden parts included (for the builder).
-#[server(endpoint = "recruiter/template")]
+#[server(endpoint = "recruiter/template", output = JsonText)]
 pub async fn load_template(id: String) -> Result<Template, ApiError> {
     use crate::backend::templates;
     let (cx, user) = recruiter().await?;
@@ -66,7 +66,7 @@ pub async fn load_template(id: String) -> Result<Template, ApiError> {
 }
 
 /// Creates a template (a draft unless the input says otherwise) or, with an `id`, edits it.
-#[server(endpoint = "recruiter/template/save", input = Json)]
+#[server(endpoint = "recruiter/template/save", input = JsonText, output = JsonText)]
 pub async fn save_template(id: Option<String>, input: TemplateInput) -> Result<Template, ApiError> {
     use crate::backend::templates;
     let (cx, user) = recruiter().await?;
@@ -90,7 +90,7 @@ pub async fn save_template(id: Option<String>, input: TemplateInput) -> Result<T
 }
 
 /// Publishes (candidates may start it) or archives (they no longer may) a template.
-#[server(endpoint = "recruiter/template/status")]
+#[server(endpoint = "recruiter/template/status", output = JsonText)]
 pub async fn set_template_status(id: String, publish: bool) -> Result<Template, ApiError> {
     use crate::backend::templates;
     let (cx, user) = recruiter().await?;
@@ -107,7 +107,7 @@ pub async fn set_template_status(id: String, publish: bool) -> Result<Template, 
 }
 
 /// A page of ended attempts at the recruiter's templates.
-#[server(endpoint = "recruiter/results", input = Json)]
+#[server(endpoint = "recruiter/results", input = JsonText, output = JsonText)]
 pub async fn list_results(query: ResultsQuery) -> Result<ResultsPage, ApiError> {
     let (cx, user) = recruiter().await?;
     crate::backend::results::list(&cx.state, &user.id, &query)
@@ -115,7 +115,7 @@ pub async fn list_results(query: ResultsQuery) -> Result<ResultsPage, ApiError> 
         .map_err(|err| cx.fail(err))
 }
 
-#[server(endpoint = "recruiter/result")]
+#[server(endpoint = "recruiter/result", output = JsonText)]
 pub async fn load_result(session_id: String) -> Result<ResultDetail, ApiError> {
     let (cx, user) = recruiter().await?;
     crate::backend::results::detail(&cx.state, &user.id, &session_id)
@@ -125,7 +125,7 @@ pub async fn load_result(session_id: String) -> Result<ResultDetail, ApiError> {
 
 /// Sets (`Some`) or removes (`None`) the recruiter's score for one question of an ended attempt;
 /// answers with the attempt's recomputed result.
-#[server(endpoint = "recruiter/result/override", input = Json)]
+#[server(endpoint = "recruiter/result/override", input = JsonText, output = JsonText)]
 pub async fn override_score(
     session_id: String,
     question_id: String,
@@ -138,7 +138,7 @@ pub async fn override_score(
 }
 
 /// Sessions of the recruiter's tests in progress now.
-#[server(endpoint = "recruiter/live")]
+#[server(endpoint = "recruiter/live", output = JsonText)]
 pub async fn live_sessions() -> Result<Vec<ResultSummary>, ApiError> {
     let (cx, user) = recruiter().await?;
     crate::backend::results::in_progress(&cx.state, &user.id)
@@ -146,7 +146,7 @@ pub async fn live_sessions() -> Result<Vec<ResultSummary>, ApiError> {
         .map_err(|err| cx.fail(err))
 }
 
-#[server(endpoint = "recruiter/score-distribution")]
+#[server(endpoint = "recruiter/score-distribution", output = JsonText)]
 pub async fn template_scores(template_id: String) -> Result<ScoreDistribution, ApiError> {
     let (cx, user) = recruiter().await?;
     crate::backend::results::distribution(&cx.state, &user.id, &template_id)

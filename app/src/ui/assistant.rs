@@ -245,7 +245,11 @@ async fn stream_reply(
         buffer.extend_from_slice(&chunk.map_err(|_| lost())?);
         while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buffer.drain(..=end).collect();
-            match serde_json::from_slice::<LiveReply>(&line[..end]) {
+            // Read as text, like every other JSON in the browser (see `crate::wire`).
+            let reply = std::str::from_utf8(&line[..end])
+                .map_err(|_| lost())
+                .and_then(|text| serde_json::from_str::<LiveReply>(text).map_err(|_| lost()));
+            match reply {
                 Ok(LiveReply::Partial { markdown }) => {
                     pending.try_update(|p| {
                         if let Some(p) = p {
@@ -260,7 +264,7 @@ async fn stream_reply(
                         budget_spent: false,
                     });
                 }
-                Err(_) => return Err(lost()),
+                Err(failure) => return Err(failure),
             }
         }
     }
