@@ -218,70 +218,88 @@ fn is_answered(answer: Option<&Answer>) -> bool {
 }
 
 /// Everything one open test needs, shared by its parts. Its questions are known by their index
-/// in the test, which is also where each one's state is in the lists below.
+/// in the test, which is also where each one's state is in `questions`.
 #[derive(Clone, Copy)]
 struct Test {
     id: StoredValue<String>,
-    /// The questions' ids, in order.
-    question_ids: StoredValue<Vec<String>>,
-    answers: RwSignal<Vec<Option<Answer>>>,
-    saves: RwSignal<Vec<Option<Save>>>,
-    /// Bumped on every edit of a question, so that only the latest edit's timer saves.
-    edits: StoredValue<Vec<u64>>,
+    /// Each question's state, in order. One signal for all of it: the room is small, and every
+    /// signal of another value type is more code in the page's download.
+    questions: RwSignal<Vec<QuestionState>>,
     block_copy_paste: bool,
     notice: RwSignal<Option<String>>,
 }
 
-/// Sets `list[index]`, which exists for every question of the test.
-fn set_at<T>(list: &mut [T], index: usize, value: T) {
-    if let Some(slot) = list.get_mut(index) {
-        *slot = value;
-    }
+/// One question of an open test, as the room keeps it.
+#[derive(Clone)]
+struct QuestionState {
+    id: String,
+    answer: Option<Answer>,
+    save: Option<Save>,
+    /// Bumped on every edit, so that only the latest edit's timer saves.
+    edits: u64,
 }
 
 impl Test {
     /// A test with `room`'s questions and saved answers.
     fn new(room: &Room) -> Self {
-        let question_ids: Vec<String> = room.questions.iter().map(|q| q.id.clone()).collect();
-        let mut answers = vec![None; question_ids.len()];
-        let mut saves = vec![None; question_ids.len()];
-        for (question_id, answer) in &room.answers {
-            if let Some(index) = question_ids.iter().position(|id| id == question_id) {
-                answers[index] = Some(answer.clone());
-                saves[index] = Some(Save::Saved);
-            }
-        }
+        let questions = room
+            .questions
+            .iter()
+            .map(|question| {
+                let answer = room
+                    .answers
+                    .iter()
+                    .find(|(id, _)| *id == question.id)
+                    .map(|(_, answer)| answer.clone());
+                QuestionState {
+                    id: question.id.clone(),
+                    save: answer.as_ref().map(|_| Save::Saved),
+                    answer,
+                    edits: 0,
+                }
+            })
+            .collect();
         Self {
             id: StoredValue::new(room.session_id.clone()),
-            edits: StoredValue::new(vec![0; question_ids.len()]),
-            question_ids: StoredValue::new(question_ids),
-            answers: RwSignal::new(answers),
-            saves: RwSignal::new(saves),
+            questions: RwSignal::new(questions),
             block_copy_paste: room.block_copy_paste,
             notice: RwSignal::new(None),
         }
     }
 
+    /// Reads question `question`'s state (tracked), or `None` if the test has no such question.
+    fn read<T>(self, question: usize, f: impl FnOnce(Option<&QuestionState>) -> T) -> T {
+        self.questions.with(|q| f(q.get(question)))
+    }
+
+    /// Reads question `question`'s state without tracking it.
+    fn peek<T>(self, question: usize, f: impl FnOnce(Option<&QuestionState>) -> T) -> T {
+        self.questions.with_untracked(|q| f(q.get(question)))
+    }
+
+    /// Changes question `question`'s state, which exists for every question of the test.
+    fn change(self, question: usize, f: impl FnOnce(&mut QuestionState)) {
+        self.questions.update(|q| {
+            if let Some(state) = q.get_mut(question) {
+                f(state);
+            }
+        });
+    }
+
     fn question_id(self, question: usize) -> String {
-        self.question_ids
-            .with_value(|ids| ids.get(question).cloned().unwrap_or_default())
+        self.peek(question, |q| q.map(|q| q.id.clone()).unwrap_or_default())
     }
 
     fn latest_edit(self, question: usize) -> u64 {
-        self.edits
-            .with_value(|e| e.get(question).copied().unwrap_or(0))
+        self.peek(question, |q| q.map_or(0, |q| q.edits))
     }
 
     fn save_now(self, question: usize) {
-        let Some(answer) = self
-            .answers
-            .with_untracked(|a| a.get(question).cloned().flatten())
-        else {
+        let Some(answer) = self.peek(question, |q| q.and_then(|q| q.answer.clone())) else {
             return;
         };
         let edit = self.latest_edit(question);
-        self.saves
-            .update(|s| set_at(s, question, Some(Save::Saving)));
+        self.change(question, |q| q.save = Some(Save::Saving));
         let (session_id, question_id) = (self.id.get_value(), self.question_id(question));
         spawn_local(async move {
             let result = save_answer(session_id, question_id, answer).await;
@@ -290,21 +308,18 @@ impl Test {
                 Ok(()) => return,
                 Err(err) => Save::Failed(err.detail),
             };
-            self.saves.update(|s| set_at(s, question, Some(state)));
+            self.change(question, |q| q.save = Some(state));
         });
     }
 
     /// Records an edit and saves it once typing pauses.
     fn edit(self, question: usize, answer: Answer) {
-        self.answers.update(|a| set_at(a, question, Some(answer)));
-        self.saves
-            .update(|s| set_at(s, question, Some(Save::Pending)));
         let mut edit = 0;
-        self.edits.update_value(|e| {
-            if let Some(n) = e.get_mut(question) {
-                *n += 1;
-                edit = *n;
-            }
+        self.change(question, |q| {
+            q.answer = Some(answer);
+            q.save = Some(Save::Pending);
+            q.edits += 1;
+            edit = q.edits;
         });
         set_timeout(
             move || {
@@ -678,15 +693,12 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
     });
 
     let answered = move || {
-        test.answers.with(|a| {
-            a.iter()
-                .filter(|answer| is_answered(answer.as_ref()))
-                .count()
-        })
+        test.questions
+            .with(|q| q.iter().filter(|q| is_answered(q.answer.as_ref())).count())
     };
     let saving_state = move || {
-        test.saves.with(|s| {
-            let mut saves = s.iter().flatten();
+        test.questions.with(|q| {
+            let mut saves = q.iter().filter_map(|q| q.save.as_ref());
             if let Some(Save::Failed(message)) =
                 saves.clone().find(|v| matches!(v, Save::Failed(_)))
             {
@@ -729,7 +741,7 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
             <nav class="question-nav" aria-label="Questions">
                 <ol>
                     {(0..total).map(|i| {
-                        let answered = move || test.answers.with(|a| is_answered(a.get(i).and_then(Option::as_ref)));
+                        let answered = move || test.read(i, |q| is_answered(q.and_then(|q| q.answer.as_ref())));
                         view! {
                             <li>
                                 <button
@@ -782,8 +794,8 @@ fn TestRoom(room: Room, opened: Option<usize>) -> impl IntoView {
                                 return;
                             }
                             // Save whatever is still waiting for the debounce first.
-                            let waiting: Vec<usize> = test.saves.with_untracked(|s| (0..s.len())
-                                .filter(|&i| matches!(s[i], Some(Save::Pending)))
+                            let waiting: Vec<usize> = test.questions.with_untracked(|q| (0..q.len())
+                                .filter(|&i| matches!(q[i].save, Some(Save::Pending)))
                                 .collect());
                             for question in waiting { test.save_now(question); }
                             end();
@@ -841,7 +853,7 @@ fn QuestionPanel(
             })}
             {editor}
             <p class="muted save-one" aria-live="polite">
-                {move || match test.saves.with(|s| s.get(index).cloned().flatten()) {
+                {move || match test.read(index, |q| q.and_then(|q| q.save.clone())) {
                     None => String::new(),
                     Some(Save::Pending) | Some(Save::Saving) => "Saving…".into(),
                     Some(Save::Saved) => "Saved".into(),
@@ -855,8 +867,8 @@ fn QuestionPanel(
 /// The text in a question's editor: its answer or, until the candidate writes one, the starter
 /// code (which is no answer: the question counts as answered once it is edited).
 fn editor_text(test: Test, question: usize, starter: &str) -> String {
-    test.answers.with(|a| match a.get(question) {
-        Some(Some(Answer::Text(text))) => text.clone(),
+    test.read(question, |q| match q.and_then(|q| q.answer.as_ref()) {
+        Some(Answer::Text(text)) => text.clone(),
         _ => starter.to_owned(),
     })
 }
@@ -889,11 +901,11 @@ fn adopt_after_hydration(test: Test, question: usize, answer: Answer) {
 }
 
 /// The options picked in a choice question's answer (0-based).
-fn picked_options(answers: &[Option<Answer>], question: usize) -> Vec<u32> {
-    match answers.get(question) {
-        Some(Some(Answer::Picked(picked))) => picked.clone(),
+fn picked_options(test: Test, question: usize) -> Vec<u32> {
+    test.peek(question, |q| match q.and_then(|q| q.answer.as_ref()) {
+        Some(Answer::Picked(picked)) => picked.clone(),
         _ => Vec::new(),
-    }
+    })
 }
 
 /// An option's number in an answer (a question has far fewer than `u32::MAX` options).
@@ -1175,9 +1187,9 @@ fn Choices(question: usize, options: Vec<String>, multiple: bool, test: Test) ->
     let question_id = test.question_id(question);
     // The options are not bound to the answer: once rendered, each holds what the candidate
     // picked, and hydration leaves them alone (see `adopt_after_hydration`).
-    let saved = test.answers.with_untracked(|a| picked_options(a, question));
+    let saved = picked_options(test, question);
     let toggle = move |i: usize, on: bool| {
-        let mut picked = test.answers.with_untracked(|a| picked_options(a, question));
+        let mut picked = picked_options(test, question);
         if multiple {
             toggle_option(&mut picked, option_number(i), on);
         } else {
