@@ -4,27 +4,28 @@
 //! a string too leaves the browser one JSON parser instead of two (about 11 KB of WebAssembly in
 //! the test room before compression, measured in docs/BENCHMARKS.md).
 
-use leptos::server_fn::codec::Post;
+use leptos::server_fn::codec::{JsonEncoding, Post};
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
 use serde::Serialize;
 use serde::de::{DeserializeOwned, Error as _};
 
-/// JSON, decoded from text (after checking it is UTF-8, as JSON must be).
+/// JSON, decoded from text (after checking it is UTF-8, as JSON must be). Everything but the
+/// decoding is server_fn's [`JsonEncoding`].
 pub struct JsonTextEncoding;
 
 impl ContentType for JsonTextEncoding {
-    const CONTENT_TYPE: &'static str = "application/json";
+    const CONTENT_TYPE: &'static str = JsonEncoding::CONTENT_TYPE;
 }
 
 impl FormatType for JsonTextEncoding {
-    const FORMAT_TYPE: Format = Format::Text;
+    const FORMAT_TYPE: Format = JsonEncoding::FORMAT_TYPE;
 }
 
 impl<T: Serialize> Encodes<T> for JsonTextEncoding {
-    type Error = serde_json::Error;
+    type Error = <JsonEncoding as Encodes<T>>::Error;
 
     fn encode(value: &T) -> Result<Bytes, Self::Error> {
-        serde_json::to_vec(value).map(Bytes::from)
+        JsonEncoding::encode(value)
     }
 }
 
