@@ -8,7 +8,7 @@ RUN rustup target add wasm32-unknown-unknown \
  && cargo install cargo-leptos@0.3.10 --locked \
  && cargo install wasm-bindgen-cli --version 0.2.130 \
  && apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm \
+ && apt-get install -y --no-install-recommends nodejs npm zopfli \
  && rm -rf /var/lib/apt/lists/*
 
 FROM toolchain AS build
@@ -21,7 +21,8 @@ ENV PATH="/src/end2end/node_modules/.bin:${PATH}" \
     LEPTOS_OUTPUT_NAME=assess
 COPY . .
 # The same size-tuned site build as `.ci/dev run` (see `build_front` there): lazy islands split
-# into chunks, Brotli copies written, the standard library rebuilt for a small download.
+# into chunks, Brotli and gzip (zopfli) copies written, the standard library rebuilt for a small
+# download.
 RUN .ci/dev site
 
 FROM debian:bookworm-slim AS runtime

@@ -671,8 +671,9 @@ async fn render_times(world: &Arc<World>) {
         "\nFirst load: every file a page needs before it is interactive: the stylesheet, script \
          and WebAssembly it links, the chunk loader that script imports, and the split chunks of \
          the page's lazy islands (cargo-leptos `--split`, from `__wasm_split_manifest.json`). \
-         Bytes as served: brotli from the copies `cargo leptos build --precompress` writes \
-         (quality 11), gzip by tower-http at its default level:\n"
+         Bytes as served: from the copies the site build writes next to each file, brotli \
+         (cargo-leptos `--precompress`, quality 11) and gzip (zopfli); without them, compressed \
+         on the fly by tower-http:\n"
     );
     let manifest: Value = match world
         .client

@@ -107,36 +107,44 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// The site's files (wasm, js, css) at `/{site_pkg_dir}`. A release build with `--precompress`
-/// writes a Brotli copy (quality 11) of each next to it, served to browsers that accept `br`:
-/// about a seventh smaller than compressing each response on the fly. Other browsers get the
-/// file, gzipped by the compression layer (cargo-leptos's `.gz` copies are larger than that, so
-/// they are not used). Copies older than their file (a later build without `--precompress`)
-/// would serve stale code, so then none are used.
+/// The site's files (wasm, js, css) at `/{site_pkg_dir}`. The site build (`.ci/dev`'s
+/// `build_front`) writes a Brotli copy (quality 11) and a gzip copy (zopfli) of each next to it,
+/// sent to browsers that accept those: smaller than compressing each response on the fly, which is
+/// what happens without them. Copies older than their file (a later build without them) would
+/// serve stale code, so then none of that kind are used.
 fn site_files(options: &leptos::config::LeptosOptions) -> (String, ServeDir) {
     let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
-    let files = ServeDir::new(&dir);
     let path = format!("/{}", options.site_pkg_dir.trim_matches('/'));
-    match stale_brotli_copy(&dir) {
-        None => (path, files.precompressed_br()),
-        Some(file) => {
-            tracing::warn!(
-                file = %file.display(),
-                "a Brotli copy is older than its file: serving the files compressed on the fly"
-            );
-            (path, files)
+    let mut files = ServeDir::new(&dir);
+    let copies = [
+        (
+            "br",
+            "Brotli",
+            ServeDir::precompressed_br as fn(ServeDir) -> ServeDir,
+        ),
+        ("gz", "gzip", ServeDir::precompressed_gzip),
+    ];
+    for (extension, kind, serve_copies) in copies {
+        match stale_copy(&dir, extension) {
+            None => files = serve_copies(files),
+            Some(copy) => tracing::warn!(
+                file = %copy.display(),
+                "a {kind} copy is older than its file: those copies are not used"
+            ),
         }
     }
+    (path, files)
 }
 
-/// A `.br` file in `dir` that is older than the file it was made from, or whose file is gone.
-fn stale_brotli_copy(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+/// A file in `dir` with the given `extension` that is older than the file it was made from (its
+/// name without that extension), or whose file is gone.
+fn stale_copy(dir: &std::path::Path, extension: &str) -> Option<std::path::PathBuf> {
     let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     std::fs::read_dir(dir)
         .ok()?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "br"))
+        .filter(|path| path.extension().is_some_and(|ext| ext == extension))
         .find(
             |copy| match (modified(&copy.with_extension("")), modified(copy)) {
                 (Some(file), Some(copy)) => file > copy,

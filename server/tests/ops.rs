@@ -291,35 +291,54 @@ async fn files_served_while_a_page_renders_leave_the_page_its_own_headers() {
     }
 }
 
-/// `cargo leptos build --precompress` writes a Brotli copy of each site file: browsers that
-/// accept `br` get it, others the file compressed on the fly. A copy older than its file (the
-/// site rebuilt without `--precompress`) would be stale code: then no copy is used.
+/// The site build writes a Brotli and a gzip copy of each site file: browsers get the copy of an
+/// encoding they accept, and a file without copies is compressed on the fly. Copies older than
+/// their file (the site rebuilt without them) would be stale code: then none are used.
 #[tokio::test]
-async fn site_files_come_from_their_brotli_copies_only_while_these_are_fresh() {
+async fn site_files_come_from_their_compressed_copies_only_while_these_are_fresh() {
     let script = "let answer = 42;\n".repeat(200);
-    let copy: &[u8] = b"the brotli copy";
-    let site = site_with(&[("pkg/app.js", script.as_bytes()), ("pkg/app.js.br", copy)]);
-    let fetch = |app: &common::TestApp, encoding: &'static str| {
+    let brotli_copy: &[u8] = b"the brotli copy";
+    let gzip_copy: &[u8] = b"the gzip copy";
+    let site = site_with(&[
+        ("pkg/app.js", script.as_bytes()),
+        ("pkg/app.js.br", brotli_copy),
+        ("pkg/app.js.gz", gzip_copy),
+        ("pkg/other.js", script.as_bytes()),
+    ]);
+    let fetch = |app: &common::TestApp, path: &'static str, encoding: &'static str| {
         app.client
-            .get(app.url("/pkg/app.js"))
+            .get(app.url(path))
             .header("accept-encoding", encoding)
             .send()
     };
+    /// The response's encoding and body, which must be `script` compressed on the fly (not a copy).
+    async fn on_the_fly(response: reqwest::Response, script: &str) -> String {
+        assert_eq!(response.status(), 200);
+        let encoding = response.headers()["content-encoding"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = response.bytes().await.unwrap();
+        assert!(!body.is_empty() && body.len() < script.len(), "{body:?}");
+        assert!(!body.starts_with(b"the "), "{body:?}");
+        encoding
+    }
 
     let app = spawn_app_serving(&site).await;
-    let brotli = fetch(&app, "gzip, br").await.unwrap();
-    assert_eq!(brotli.status(), 200);
-    assert_eq!(brotli.headers()["content-encoding"], "br");
-    assert_eq!(brotli.bytes().await.unwrap(), copy);
-    let gzip = fetch(&app, "gzip").await.unwrap();
-    assert_eq!(gzip.headers()["content-encoding"], "gzip");
-    let gzipped = gzip.bytes().await.unwrap();
-    assert!(gzipped.starts_with(&[0x1f, 0x8b]) && gzipped.len() < script.len());
-    let plain = fetch(&app, "identity").await.unwrap();
+    for (encoding, served, copy) in [("gzip, br", "br", brotli_copy), ("gzip", "gzip", gzip_copy)] {
+        let response = fetch(&app, "/pkg/app.js", encoding).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-encoding"], served);
+        assert_eq!(response.bytes().await.unwrap(), copy);
+    }
+    let plain = fetch(&app, "/pkg/app.js", "identity").await.unwrap();
     assert!(plain.headers().get("content-encoding").is_none());
     assert_eq!(plain.text().await.unwrap(), script);
+    // A file without copies.
+    let gzip = fetch(&app, "/pkg/other.js", "gzip").await.unwrap();
+    assert_eq!(on_the_fly(gzip, &script).await, "gzip");
 
-    // The file rebuilt after its copy was made.
+    // The file rebuilt after its copies were made.
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
     std::fs::File::options()
         .write(true)
@@ -328,10 +347,10 @@ async fn site_files_come_from_their_brotli_copies_only_while_these_are_fresh() {
         .set_modified(later)
         .unwrap();
     let app = spawn_app_serving(&site).await;
-    let fresh = fetch(&app, "br").await.unwrap();
-    assert_eq!(fresh.headers()["content-encoding"], "br");
-    let fresh = fresh.bytes().await.unwrap();
-    assert!(fresh != copy && !fresh.is_empty() && fresh.len() < script.len());
+    let brotli = fetch(&app, "/pkg/app.js", "br").await.unwrap();
+    assert_eq!(on_the_fly(brotli, &script).await, "br");
+    let gzip = fetch(&app, "/pkg/app.js", "gzip").await.unwrap();
+    assert_eq!(on_the_fly(gzip, &script).await, "gzip");
 }
 
 #[tokio::test]
