@@ -991,6 +991,82 @@ async fn results_sort_by_score_and_email_filter_by_candidate_and_give_a_template
     }
 }
 
+/// The assistant's context: the last answered exchanges about the same question (or, for a
+/// prompt about no question, about none), oldest first.
+#[tokio::test]
+async fn recent_exchanges_are_the_last_answered_ones_about_the_same_question() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let s = started(&store, session(3)).await;
+        let start = now();
+        let exchanges = (0..12)
+            .map(|i| (Some("q1"), false, format!("q1 {i}")))
+            .chain([
+                (None, false, "general 0".to_owned()),
+                (Some("q1"), true, "q1 blocked".to_owned()),
+                (Some("q2"), false, "q2 0".to_owned()),
+                (None, true, "general blocked".to_owned()),
+                (None, false, "general 1".to_owned()),
+            ]);
+        for (i, (question, blocked, prompt)) in exchanges.enumerate() {
+            store
+                .sessions
+                .record_prompt(PromptRecord {
+                    id: new_id(),
+                    session_id: s.id.clone(),
+                    question_id: question.map(str::to_owned),
+                    timestamp: start + chrono::Duration::milliseconds(i as i64),
+                    response: format!("reply to {prompt}"),
+                    prompt,
+                    was_blocked: blocked,
+                    rule: blocked.then(|| "solution_request".to_owned()),
+                    reason: blocked.then(|| "asks for the answer".to_owned()),
+                    provider: "offline".into(),
+                })
+                .await
+                .expect(name);
+        }
+        let recent = |question: Option<&'static str>, limit: u32| {
+            let store = &store;
+            let id = s.id.clone();
+            async move {
+                store
+                    .sessions
+                    .recent_exchanges(&id, question, limit)
+                    .await
+                    .expect(name)
+                    .into_iter()
+                    .map(|p| p.prompt)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let expected: Vec<String> = (2..12).map(|i| format!("q1 {i}")).collect();
+        assert_eq!(recent(Some("q1"), 10).await, expected, "{name}");
+        assert_eq!(recent(Some("q1"), 2).await, ["q1 10", "q1 11"], "{name}");
+        assert_eq!(recent(None, 10).await, ["general 0", "general 1"], "{name}");
+        assert_eq!(recent(Some("q2"), 10).await, ["q2 0"], "{name}");
+        assert!(recent(Some("q3"), 10).await.is_empty(), "{name}");
+        let one = store
+            .sessions
+            .recent_exchanges(&s.id, Some("q2"), 10)
+            .await
+            .expect(name);
+        assert_eq!(one[0].response, "reply to q2 0", "{name}");
+        assert_eq!(one[0].session_id, s.id, "{name}");
+        assert!(
+            store
+                .sessions
+                .recent_exchanges(&new_id(), Some("q1"), 10)
+                .await
+                .expect(name)
+                .is_empty(),
+            "{name}: another session has none"
+        );
+        engine.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn assistant_exchanges_are_kept_in_order_blocked_ones_counted_and_refunds_bounded() {
     for engine in Engine::all() {

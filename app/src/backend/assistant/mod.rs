@@ -27,7 +27,7 @@ use provider::{Exchange, ProviderError};
 
 pub const BUDGET_EXCEEDED: &str = "Prompt budget exceeded.";
 /// Earlier exchanges about the same question sent along as context.
-const HISTORY: usize = 10;
+const HISTORY: u32 = 10;
 
 fn question_info(question: &Question) -> QuestionInfo {
     QuestionInfo {
@@ -119,19 +119,17 @@ async fn begin(
     if let Some(block) = check_prompt(&turn.prompt, turn.info.as_ref()) {
         return Ok((turn, Next::Refuse(block)));
     }
-    let history: Vec<Exchange> = state
+    let recent: Vec<Exchange> = state
         .store
         .sessions
-        .prompts(&session.id)
+        .recent_exchanges(&session.id, turn.question_id.as_deref(), HISTORY)
         .await?
         .into_iter()
-        .filter(|p| !p.was_blocked && p.question_id == turn.question_id)
         .map(|p| Exchange {
             prompt: p.prompt,
             response: p.response,
         })
         .collect();
-    let recent = history[history.len().saturating_sub(HISTORY)..].to_vec();
     Ok((turn, Next::Ask(recent)))
 }
 

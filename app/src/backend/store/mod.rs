@@ -291,6 +291,14 @@ pub trait SessionRepo: Send + Sync {
     async fn record_prompt(&self, prompt: PromptRecord) -> StoreResult<()>;
     /// The session's assistant exchanges, oldest first.
     async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>>;
+    /// The session's last `limit` exchanges about `question_id` (`None`: about no question)
+    /// that were answered, not blocked, oldest first: the context of the assistant's next reply.
+    async fn recent_exchanges(
+        &self,
+        session_id: &Id,
+        question_id: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<PromptRecord>>;
     async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()>;
     /// The session's integrity events, oldest first.
     async fn events(&self, session_id: &Id) -> StoreResult<Vec<IntegrityRecord>>;

@@ -440,6 +440,15 @@ fn prompt_doc(p: &PromptRecord) -> Document {
     }
 }
 
+/// The answered exchanges of a session about one question (`None`: about none).
+fn recent_exchanges_filter(session_id: &Id, question_id: Option<&str>) -> Document {
+    doc! {
+        "session_id": oid(session_id),
+        "question_id": question_id,
+        "was_blocked": false,
+    }
+}
+
 fn optional_str(d: &Document, field: &str) -> StoreResult<Option<String>> {
     match d.get(field) {
         None | Some(Bson::Null) => Ok(None),
@@ -884,6 +893,29 @@ impl SessionRepo for MongoStore {
         Ok(prompts)
     }
 
+    async fn recent_exchanges(
+        &self,
+        session_id: &Id,
+        question_id: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<PromptRecord>> {
+        // `question_id: null` matches the exchanges about no question.
+        let mut cursor = self
+            .collection(PROMPTS)
+            .find(recent_exchanges_filter(session_id, question_id))
+            .sort(doc! { "ts": -1, "_id": -1 })
+            .limit(i64::from(limit))
+            .await
+            .map_err(map_err)?;
+        let mut prompts = Vec::new();
+        while cursor.advance().await.map_err(map_err)? {
+            let d = cursor.deserialize_current().map_err(map_err)?;
+            prompts.push(prompt_from_doc(&d)?);
+        }
+        prompts.reverse();
+        Ok(prompts)
+    }
+
     async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()> {
         self.collection(EVENTS)
             .insert_one(event_doc(&event))
@@ -1095,6 +1127,20 @@ mod tests {
             }
         );
         assert_eq!(spend_update(), doc! { "$inc": { "used_prompts": 1_i64 } });
+    }
+
+    #[test]
+    fn recent_exchanges_are_the_answered_ones_about_that_question_or_about_none() {
+        let session = ObjectId::parse_str(SESSION).unwrap();
+        assert_eq!(
+            recent_exchanges_filter(&id(SESSION), Some("q1")),
+            doc! { "session_id": session, "question_id": "q1", "was_blocked": false }
+        );
+        // `null` also matches a missing field: exchanges stored without a question.
+        assert_eq!(
+            recent_exchanges_filter(&id(SESSION), None),
+            doc! { "session_id": session, "question_id": Bson::Null, "was_blocked": false }
+        );
     }
 
     #[test]

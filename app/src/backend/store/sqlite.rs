@@ -478,6 +478,24 @@ fn query_row<T>(
     conn.prepare_cached(sql)?.query_row(params, map)
 }
 
+const PROMPT_COLUMNS: &str =
+    "id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider";
+
+fn prompt_from_row(row: &Row<'_>) -> rusqlite::Result<PromptRecord> {
+    Ok(PromptRecord {
+        id: row.get(0)?,
+        session_id: row.get(1)?,
+        question_id: row.get(2)?,
+        timestamp: time_at(row, 3)?,
+        prompt: row.get(4)?,
+        response: row.get(5)?,
+        was_blocked: row.get(6)?,
+        rule: row.get(7)?,
+        reason: row.get(8)?,
+        provider: row.get(9)?,
+    })
+}
+
 fn find_session(conn: &Connection, id: &Id) -> StoreResult<Option<SessionRecord>> {
     Ok(select_sessions(conn, "id = ?1", &[id])?.pop())
 }
@@ -864,25 +882,36 @@ impl SessionRepo for SqliteStore {
     async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>> {
         let session_id = session_id.clone();
         self.run(move |conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider
-                 FROM prompts WHERE session_id = ?1 ORDER BY ts, id",
-            )?;
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {PROMPT_COLUMNS} FROM prompts WHERE session_id = ?1 ORDER BY ts, id"
+            ))?;
             let prompts = statement
-                .query_map([session_id], |row| {
-                    Ok(PromptRecord {
-                        id: row.get(0)?,
-                        session_id: row.get(1)?,
-                        question_id: row.get(2)?,
-                        timestamp: time_at(row, 3)?,
-                        prompt: row.get(4)?,
-                        response: row.get(5)?,
-                        was_blocked: row.get(6)?,
-                        rule: row.get(7)?,
-                        reason: row.get(8)?,
-                        provider: row.get(9)?,
-                    })
-                })?
+                .query_map([session_id], prompt_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(prompts)
+        })
+        .await
+    }
+
+    async fn recent_exchanges(
+        &self,
+        session_id: &Id,
+        question_id: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<PromptRecord>> {
+        let session_id = session_id.clone();
+        let question_id = question_id.map(str::to_owned);
+        self.run(move |conn| {
+            // `IS` compares NULL with NULL as equal: the exchanges about no question.
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {PROMPT_COLUMNS} FROM (
+                     SELECT * FROM prompts
+                     WHERE session_id = ?1 AND question_id IS ?2 AND was_blocked = 0
+                     ORDER BY ts DESC, id DESC LIMIT ?3
+                 ) ORDER BY ts, id"
+            ))?;
+            let prompts = statement
+                .query_map(params![session_id, question_id, limit], prompt_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(prompts)
         })
