@@ -449,6 +449,19 @@ fn recent_exchanges_filter(session_id: &Id, question_id: Option<&str>) -> Docume
     }
 }
 
+/// Every document `cursor` yields, read by `from_doc`, in the cursor's order.
+async fn read_all<T>(
+    mut cursor: mongodb::Cursor<Document>,
+    from_doc: impl Fn(&Document) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut items = Vec::new();
+    while cursor.advance().await.map_err(map_err)? {
+        let d = cursor.deserialize_current().map_err(map_err)?;
+        items.push(from_doc(&d)?);
+    }
+    Ok(items)
+}
+
 fn optional_str(d: &Document, field: &str) -> StoreResult<Option<String>> {
     match d.get(field) {
         None | Some(Bson::Null) => Ok(None),
@@ -625,13 +638,8 @@ impl MongoStore {
         if let Some(limit) = limit {
             find = find.limit(i64::from(limit));
         }
-        let mut cursor = find.await.map_err(map_err)?;
-        let mut sessions = Vec::new();
-        while cursor.advance().await.map_err(map_err)? {
-            let d = cursor.deserialize_current().map_err(map_err)?;
-            sessions.push(session_from_doc(&d)?);
-        }
-        Ok(sessions)
+        let cursor = find.await.map_err(map_err)?;
+        read_all(cursor, session_from_doc).await
     }
 
     async fn updated_one(&self, filter: Document, update: Document) -> StoreResult<bool> {
@@ -792,7 +800,7 @@ impl SessionRepo for MongoStore {
     }
 
     async fn completed_totals(&self, recruiter_id: &Id, template_id: &Id) -> StoreResult<Vec<f64>> {
-        let mut cursor = self
+        let cursor = self
             .collection(SESSIONS)
             .find(doc! {
                 "recruiter_id": oid(recruiter_id),
@@ -803,17 +811,13 @@ impl SessionRepo for MongoStore {
             .projection(doc! { "_id": 0, "grading.scores.total_score": 1 })
             .await
             .map_err(map_err)?;
-        let mut totals = Vec::new();
-        while cursor.advance().await.map_err(map_err)? {
-            let d = cursor.deserialize_current().map_err(map_err)?;
-            let total = d
-                .get_document("grading")
+        read_all(cursor, |d| {
+            d.get_document("grading")
                 .and_then(|g| g.get_document("scores"))
                 .and_then(|s| s.get_f64("total_score"))
-                .map_err(|e| corrupt("grading.scores.total_score", e))?;
-            totals.push(total);
-        }
-        Ok(totals)
+                .map_err(|e| corrupt("grading.scores.total_score", e))
+        })
+        .await
     }
 
     async fn in_progress_for_recruiter(
@@ -835,7 +839,7 @@ impl SessionRepo for MongoStore {
 
     async fn overdue(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Id>> {
         // Only the ids: the sweep reads each session again when it settles it.
-        let mut cursor = self
+        let cursor = self
             .collection(SESSIONS)
             .find(doc! {
                 "status": SessionStatus::InProgress.as_str(),
@@ -846,12 +850,7 @@ impl SessionRepo for MongoStore {
             .projection(doc! { "_id": 1 })
             .await
             .map_err(map_err)?;
-        let mut ids = Vec::new();
-        while cursor.advance().await.map_err(map_err)? {
-            let d = cursor.deserialize_current().map_err(map_err)?;
-            ids.push(get_id(&d, "_id")?);
-        }
-        Ok(ids)
+        read_all(cursor, |d| get_id(d, "_id")).await
     }
 
     async fn refund_prompt(&self, id: &Id) -> StoreResult<()> {
@@ -879,18 +878,13 @@ impl SessionRepo for MongoStore {
     }
 
     async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>> {
-        let mut cursor = self
+        let cursor = self
             .collection(PROMPTS)
             .find(doc! { "session_id": oid(session_id) })
             .sort(doc! { "ts": 1, "_id": 1 })
             .await
             .map_err(map_err)?;
-        let mut prompts = Vec::new();
-        while cursor.advance().await.map_err(map_err)? {
-            let d = cursor.deserialize_current().map_err(map_err)?;
-            prompts.push(prompt_from_doc(&d)?);
-        }
-        Ok(prompts)
+        read_all(cursor, prompt_from_doc).await
     }
 
     async fn recent_exchanges(
@@ -900,18 +894,14 @@ impl SessionRepo for MongoStore {
         limit: u32,
     ) -> StoreResult<Vec<PromptRecord>> {
         // `question_id: null` matches the exchanges about no question.
-        let mut cursor = self
+        let cursor = self
             .collection(PROMPTS)
             .find(recent_exchanges_filter(session_id, question_id))
             .sort(doc! { "ts": -1, "_id": -1 })
             .limit(i64::from(limit))
             .await
             .map_err(map_err)?;
-        let mut prompts = Vec::new();
-        while cursor.advance().await.map_err(map_err)? {
-            let d = cursor.deserialize_current().map_err(map_err)?;
-            prompts.push(prompt_from_doc(&d)?);
-        }
+        let mut prompts = read_all(cursor, prompt_from_doc).await?;
         prompts.reverse();
         Ok(prompts)
     }
@@ -925,18 +915,13 @@ impl SessionRepo for MongoStore {
     }
 
     async fn events(&self, session_id: &Id) -> StoreResult<Vec<IntegrityRecord>> {
-        let mut cursor = self
+        let cursor = self
             .collection(EVENTS)
             .find(doc! { "session_id": oid(session_id) })
             .sort(doc! { "ts": 1, "_id": 1 })
             .await
             .map_err(map_err)?;
-        let mut events = Vec::new();
-        while cursor.advance().await.map_err(map_err)? {
-            let d = cursor.deserialize_current().map_err(map_err)?;
-            events.push(event_from_doc(&d)?);
-        }
-        Ok(events)
+        read_all(cursor, event_from_doc).await
     }
 
     async fn count_events(&self, session_id: &Id) -> StoreResult<u64> {
@@ -949,18 +934,13 @@ impl SessionRepo for MongoStore {
 
 impl MongoStore {
     async fn templates_matching(&self, filter: Document) -> StoreResult<Vec<TemplateRecord>> {
-        let mut cursor = self
+        let cursor = self
             .collection(TEMPLATES)
             .find(filter)
             .sort(newest_first())
             .await
             .map_err(map_err)?;
-        let mut templates = Vec::new();
-        while cursor.advance().await.map_err(map_err)? {
-            let d = cursor.deserialize_current().map_err(map_err)?;
-            templates.push(template_from_doc(&d)?);
-        }
-        Ok(templates)
+        read_all(cursor, template_from_doc).await
     }
 
     async fn update_template(
@@ -1056,18 +1036,14 @@ impl ChatRepo for MongoStore {
     }
 
     async fn history(&self, session_id: &Id, limit: u32) -> StoreResult<Vec<ChatMessage>> {
-        let mut cursor = self
+        let cursor = self
             .collection(CHAT)
             .find(doc! { "session_id": oid(session_id) })
             .sort(chat_history_sort())
             .limit(i64::from(limit))
             .await
             .map_err(map_err)?;
-        let mut messages = Vec::new();
-        while cursor.advance().await.map_err(map_err)? {
-            let d = cursor.deserialize_current().map_err(map_err)?;
-            messages.push(chat_from_doc(&d)?);
-        }
+        let mut messages = read_all(cursor, chat_from_doc).await?;
         messages.reverse();
         Ok(messages)
     }
