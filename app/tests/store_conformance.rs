@@ -723,6 +723,57 @@ async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_th
             "{name}"
         );
 
+        // A listing reads its sessions' answers together: each session gets its own.
+        let same_candidate = || NewSession {
+            candidate_id: s.candidate_id.clone(),
+            ..session(3)
+        };
+        let other = started(&store, same_candidate()).await;
+        let unanswered = started(&store, same_candidate()).await;
+        assert_eq!(
+            store
+                .sessions
+                .save_answer(&other.id, answer("q2", serde_json::json!([1])))
+                .await
+                .expect(name),
+            SaveOutcome::Saved,
+            "{name}"
+        );
+        let listed = store
+            .sessions
+            .list_for_candidate(&s.candidate_id)
+            .await
+            .expect(name);
+        let answers_of = |id: &Id| {
+            listed
+                .iter()
+                .find(|l| &l.id == id)
+                .map(|l| {
+                    l.answers
+                        .iter()
+                        .map(|a| (a.question_id.clone(), a.answer.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .expect("listed")
+        };
+        assert_eq!(listed.len(), 3, "{name}");
+        let mut first = answers_of(&s.id);
+        first.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            first,
+            [
+                ("q1".to_owned(), serde_json::json!("v2")),
+                ("q2".to_owned(), serde_json::json!([0, 2]))
+            ],
+            "{name}"
+        );
+        assert_eq!(
+            answers_of(&other.id),
+            [("q2".to_owned(), serde_json::json!([1]))],
+            "{name}"
+        );
+        assert!(answers_of(&unanswered.id).is_empty(), "{name}");
+
         let mut late = answer("q3", serde_json::json!("too late"));
         late.submitted_at = s.deadline;
         assert_eq!(
