@@ -33,10 +33,16 @@ impl<T: DeserializeOwned> Decodes<T> for JsonTextEncoding {
     type Error = serde_json::Error;
 
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| serde_json::Error::custom("the body is not UTF-8"))?;
-        serde_json::from_str(text)
+        from_json_text(&bytes)
     }
+}
+
+/// Reads JSON from `bytes` as text, after checking it is UTF-8 (as JSON must be). Every JSON the
+/// browser reads goes through here, so that it holds one parser.
+pub fn from_json_text<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| serde_json::Error::custom("the body is not UTF-8"))?;
+    serde_json::from_str(text)
 }
 
 /// A server function's arguments or answer as JSON in a `POST` body, read as text.

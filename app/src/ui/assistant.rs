@@ -245,11 +245,7 @@ async fn stream_reply(
         buffer.extend_from_slice(&chunk.map_err(|_| lost())?);
         while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buffer.drain(..=end).collect();
-            // Read as text, like every other JSON in the browser (see `crate::wire`).
-            let reply = std::str::from_utf8(&line[..end])
-                .map_err(|_| lost())
-                .and_then(|text| serde_json::from_str::<LiveReply>(text).map_err(|_| lost()));
-            match reply {
+            match crate::wire::from_json_text::<LiveReply>(&line[..end]) {
                 Ok(LiveReply::Partial { markdown }) => {
                     pending.try_update(|p| {
                         if let Some(p) = p {
@@ -264,7 +260,7 @@ async fn stream_reply(
                         budget_spent: false,
                     });
                 }
-                Err(failure) => return Err(failure),
+                Err(_) => return Err(lost()),
             }
         }
     }
