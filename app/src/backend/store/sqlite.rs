@@ -481,6 +481,20 @@ fn query_row<T>(
 const PROMPT_COLUMNS: &str =
     "id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider";
 
+/// The exchanges of `source` (what follows `FROM`: a table or subquery, its filter and order).
+fn select_prompts(
+    conn: &Connection,
+    source: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<PromptRecord>> {
+    let sql = format!("SELECT {PROMPT_COLUMNS} FROM {source}");
+    let prompts = conn
+        .prepare_cached(&sql)?
+        .query_map(params, prompt_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(prompts)
+}
+
 fn prompt_from_row(row: &Row<'_>) -> rusqlite::Result<PromptRecord> {
     Ok(PromptRecord {
         id: row.get(0)?,
@@ -882,13 +896,11 @@ impl SessionRepo for SqliteStore {
     async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>> {
         let session_id = session_id.clone();
         self.run(move |conn| {
-            let mut statement = conn.prepare_cached(&format!(
-                "SELECT {PROMPT_COLUMNS} FROM prompts WHERE session_id = ?1 ORDER BY ts, id"
-            ))?;
-            let prompts = statement
-                .query_map([session_id], prompt_from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(prompts)
+            select_prompts(
+                conn,
+                "prompts WHERE session_id = ?1 ORDER BY ts, id",
+                params![session_id],
+            )
         })
         .await
     }
@@ -903,17 +915,14 @@ impl SessionRepo for SqliteStore {
         let question_id = question_id.map(str::to_owned);
         self.run(move |conn| {
             // `IS` compares NULL with NULL as equal: the exchanges about no question.
-            let mut statement = conn.prepare_cached(&format!(
-                "SELECT {PROMPT_COLUMNS} FROM (
-                     SELECT * FROM prompts
+            select_prompts(
+                conn,
+                "(SELECT * FROM prompts
                      WHERE session_id = ?1 AND question_id IS ?2 AND was_blocked = 0
                      ORDER BY ts DESC, id DESC LIMIT ?3
-                 ) ORDER BY ts, id"
-            ))?;
-            let prompts = statement
-                .query_map(params![session_id, question_id, limit], prompt_from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(prompts)
+                 ) ORDER BY ts, id",
+                params![session_id, question_id, limit],
+            )
         })
         .await
     }
