@@ -1042,6 +1042,30 @@ async fn results_sort_by_score_and_email_filter_by_candidate_and_give_a_template
     }
 }
 
+/// An assistant exchange of the session at `timestamp`: answered, or blocked as a request for
+/// the solution.
+fn exchange(
+    session_id: &Id,
+    question_id: Option<&str>,
+    timestamp: chrono::DateTime<chrono::Utc>,
+    prompt: String,
+    response: String,
+    blocked: bool,
+) -> PromptRecord {
+    PromptRecord {
+        id: new_id(),
+        session_id: session_id.clone(),
+        question_id: question_id.map(str::to_owned),
+        timestamp,
+        prompt,
+        response,
+        was_blocked: blocked,
+        rule: blocked.then(|| "solution_request".to_owned()),
+        reason: blocked.then(|| "asks for the answer".to_owned()),
+        provider: "offline".into(),
+    }
+}
+
 /// The assistant's context: the last answered exchanges about the same question (or, for a
 /// prompt about no question, about none), oldest first.
 #[tokio::test]
@@ -1061,20 +1085,17 @@ async fn recent_exchanges_are_the_last_answered_ones_about_the_same_question() {
                 (None, false, "general 1".to_owned()),
             ]);
         for (i, (question, blocked, prompt)) in exchanges.enumerate() {
+            let response = format!("reply to {prompt}");
             store
                 .sessions
-                .record_prompt(PromptRecord {
-                    id: new_id(),
-                    session_id: s.id.clone(),
-                    question_id: question.map(str::to_owned),
-                    timestamp: start + chrono::Duration::milliseconds(i as i64),
-                    response: format!("reply to {prompt}"),
+                .record_prompt(exchange(
+                    &s.id,
+                    question,
+                    start + chrono::Duration::milliseconds(i as i64),
                     prompt,
-                    was_blocked: blocked,
-                    rule: blocked.then(|| "solution_request".to_owned()),
-                    reason: blocked.then(|| "asks for the answer".to_owned()),
-                    provider: "offline".into(),
-                })
+                    response,
+                    blocked,
+                ))
                 .await
                 .expect(name);
         }
@@ -1134,18 +1155,14 @@ async fn assistant_exchanges_are_kept_in_order_blocked_ones_counted_and_refunds_
             );
             store
                 .sessions
-                .record_prompt(PromptRecord {
-                    id: new_id(),
-                    session_id: s.id.clone(),
-                    question_id: (i == 0).then(|| "q1".to_owned()),
-                    timestamp: now() + chrono::Duration::milliseconds(i as i64),
-                    prompt: format!("prompt {i}"),
-                    response: format!("reply {i}"),
-                    was_blocked: blocked,
-                    rule: blocked.then(|| "solution_request".to_owned()),
-                    reason: blocked.then(|| "asks for the answer".to_owned()),
-                    provider: "offline".into(),
-                })
+                .record_prompt(exchange(
+                    &s.id,
+                    (i == 0).then_some("q1"),
+                    now() + chrono::Duration::milliseconds(i as i64),
+                    format!("prompt {i}"),
+                    format!("reply {i}"),
+                    blocked,
+                ))
                 .await
                 .expect(name);
         }
