@@ -679,6 +679,21 @@ fn answer(question_id: &str, value: serde_json::Value) -> AnswerRecord {
     }
 }
 
+/// The session's answers, as (question, answer), in the order stored.
+async fn answers_of(store: &Store, id: &Id) -> Vec<(String, serde_json::Value)> {
+    let stored = store
+        .sessions
+        .find(id)
+        .await
+        .expect("find")
+        .expect("session");
+    stored
+        .answers
+        .into_iter()
+        .map(|a| (a.question_id, a.answer))
+        .collect()
+}
+
 #[tokio::test]
 async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_them() {
     for engine in Engine::all() {
@@ -723,7 +738,7 @@ async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_th
             "{name}"
         );
 
-        // A listing reads its sessions' answers together: each session gets its own.
+        // Sessions of one candidate each keep their own answers.
         let same_candidate = || NewSession {
             candidate_id: s.candidate_id.clone(),
             ..session(3)
@@ -744,20 +759,8 @@ async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_th
             .list_for_candidate(&s.candidate_id)
             .await
             .expect(name);
-        let answers_of = |id: &Id| {
-            listed
-                .iter()
-                .find(|l| &l.id == id)
-                .map(|l| {
-                    l.answers
-                        .iter()
-                        .map(|a| (a.question_id.clone(), a.answer.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .expect("listed")
-        };
         assert_eq!(listed.len(), 3, "{name}");
-        let mut first = answers_of(&s.id);
+        let mut first = answers_of(&store, &s.id).await;
         first.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(
             first,
@@ -768,11 +771,14 @@ async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_th
             "{name}"
         );
         assert_eq!(
-            answers_of(&other.id),
+            answers_of(&store, &other.id).await,
             [("q2".to_owned(), serde_json::json!([1]))],
             "{name}"
         );
-        assert!(answers_of(&unanswered.id).is_empty(), "{name}");
+        assert!(
+            answers_of(&store, &unanswered.id).await.is_empty(),
+            "{name}"
+        );
 
         let mut late = answer("q3", serde_json::json!("too late"));
         late.submitted_at = s.deadline;
@@ -813,6 +819,89 @@ async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_th
             "{name}"
         );
         assert!(stored.answer("q3").is_none(), "{name}");
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_is_found_with_one_of_its_questions() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let s = started(&store, session(3)).await;
+        let find = |question_id: Option<&'static str>| {
+            let store = store.clone();
+            let id = s.id.clone();
+            async move {
+                store
+                    .sessions
+                    .find_question(&id, question_id)
+                    .await
+                    .expect("find_question")
+                    .expect("session")
+            }
+        };
+        for question_id in ["q1", "q2", "q3"] {
+            let found = find(Some(question_id)).await;
+            assert_eq!(
+                found.question.as_ref(),
+                s.question(question_id),
+                "{name}: {question_id}"
+            );
+        }
+        let found = find(Some("q2")).await;
+        assert_eq!(
+            (
+                &found.id,
+                &found.candidate_id,
+                found.status,
+                found.deadline,
+                found.graded
+            ),
+            (
+                &s.id,
+                &s.candidate_id,
+                SessionStatus::InProgress,
+                s.deadline,
+                false
+            ),
+            "{name}"
+        );
+        assert_eq!(
+            find(Some("q9")).await.question,
+            None,
+            "{name}: not in the test"
+        );
+        assert_eq!(find(None).await.question, None, "{name}: none asked for");
+        assert_eq!(find(None).await.candidate_id, s.candidate_id, "{name}");
+        assert_eq!(
+            store
+                .sessions
+                .find_question(&new_id(), Some("q1"))
+                .await
+                .expect(name),
+            None,
+            "{name}: no such session"
+        );
+
+        store
+            .sessions
+            .close(&s.id, now())
+            .await
+            .expect(name)
+            .expect("closed");
+        let ended = find(Some("q1")).await;
+        assert_eq!(
+            (ended.status, ended.graded),
+            (SessionStatus::Completed, false),
+            "{name}"
+        );
+        store
+            .sessions
+            .set_grading(&s.id, &grading(60.0))
+            .await
+            .expect(name);
+        assert!(find(None).await.graded, "{name}: graded");
         engine.cleanup().await;
     }
 }
@@ -882,7 +971,15 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
             vec![ids[4].clone(), ids[3].clone()],
             "{name}: newest first"
         );
-        assert_eq!(first.items[0].grading, Some(grading(4.0)), "{name}");
+        let newest = store
+            .sessions
+            .find(&ids[4])
+            .await
+            .expect(name)
+            .expect("session");
+        assert_eq!(first.items[0], newest.overview(), "{name}");
+        assert_eq!(first.items[0].scores, Some(grading(4.0).scores), "{name}");
+        assert_eq!(first.items[0].title, "Snapshot", "{name}");
         let last = store
             .sessions
             .list_completed_for_recruiter(&recruiter, &ResultsFilter::default(), 4, 2)
@@ -906,7 +1003,11 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
             .list_for_candidate(&running.candidate_id)
             .await
             .expect(name);
-        assert_eq!(mine.len(), 1, "{name}");
+        assert_eq!(
+            mine,
+            vec![running.overview()],
+            "{name}: what the session says of itself"
+        );
         let live = store
             .sessions
             .in_progress_for_recruiter(&recruiter, 10)

@@ -4,7 +4,7 @@ use super::AppState;
 use super::error::AppError;
 use super::scoring;
 use super::sessions::saved_answer;
-use super::store::{ResultsFilter, SessionRecord, UserRecord, now, rfc3339};
+use super::store::{ResultsFilter, SessionOverview, UserRecord, now, rfc3339};
 use super::templates::parse_id;
 use crate::model::Id;
 use crate::session::{
@@ -19,21 +19,21 @@ const TRANSCRIPT_LIMIT: u32 = 2_000;
 /// Rows of one CSV export at most.
 const CSV_LIMIT: u32 = 10_000;
 
-fn summary(record: &SessionRecord) -> ResultSummary {
-    let ended = record.ended_at.unwrap_or(record.deadline);
+fn summary(session: &SessionOverview) -> ResultSummary {
+    let ended = session.ended_at.unwrap_or(session.deadline);
     ResultSummary {
-        session_id: record.id.clone(),
-        template_id: record.template_id.clone(),
-        template_title: record.content.title.clone(),
-        candidate_id: record.candidate_id.clone(),
-        candidate_email: record.candidate_email.clone(),
-        start_time: rfc3339(record.started_at),
-        ended_at: record.ended_at.map(rfc3339),
-        duration_seconds: (ended - record.started_at).num_seconds().max(0),
-        used_prompts: record.used_prompts,
-        blocked_prompts: record.blocked_prompts,
-        prompt_budget: record.prompt_budget,
-        scores: record.grading.as_ref().map(|g| g.scores),
+        session_id: session.id.clone(),
+        template_id: session.template_id.clone(),
+        template_title: session.title.clone(),
+        candidate_id: session.candidate_id.clone(),
+        candidate_email: session.candidate_email.clone(),
+        start_time: rfc3339(session.started_at),
+        ended_at: session.ended_at.map(rfc3339),
+        duration_seconds: (ended - session.started_at).num_seconds().max(0),
+        used_prompts: session.used_prompts,
+        blocked_prompts: session.blocked_prompts,
+        prompt_budget: session.prompt_budget,
+        scores: session.scores,
         rank: None,
     }
 }
@@ -194,7 +194,7 @@ pub async fn detail(
     let prompts = state.store.sessions.prompts(&id).await?;
     let grades = record.grading.as_ref().map(|g| &g.questions);
     Ok(ResultDetail {
-        summary: summary(&record),
+        summary: summary(&record.overview()),
         status: record.status,
         weights: record.content.weights,
         time_limit_minutes: record.content.time_limit_minutes,

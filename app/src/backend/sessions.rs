@@ -8,8 +8,8 @@ use super::AppState;
 use super::auth::throttle::{Throttle, ThrottlePolicy};
 use super::error::AppError;
 use super::store::{
-    AnswerRecord, IntegrityRecord, NewSession, SaveOutcome, SessionRecord, StartOutcome, new_id,
-    now, rfc3339,
+    AnswerRecord, IntegrityRecord, NewSession, SaveOutcome, SessionOverview, SessionQuestion,
+    SessionRecord, StartOutcome, new_id, now, rfc3339,
 };
 use super::templates::parse_id;
 use super::{judge, sandbox, scoring};
@@ -21,6 +21,7 @@ use crate::session::{
     RunInput, SavedAnswer, Scores, SessionStatus, SessionSummary, SessionView,
 };
 use crate::template::{QuestionKind, TemplateStatus};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -96,16 +97,16 @@ pub fn saved_answer(answer: &AnswerRecord) -> SavedAnswer {
     }
 }
 
-fn summary(record: &SessionRecord) -> SessionSummary {
+fn summary(session: &SessionOverview) -> SessionSummary {
     SessionSummary {
-        session_id: record.id.clone(),
-        template_id: record.template_id.clone(),
-        title: record.content.title.clone(),
-        status: record.status,
-        start_time: rfc3339(record.started_at),
-        deadline: rfc3339(record.deadline),
-        ended_at: record.ended_at.map(rfc3339),
-        scores: record.grading.as_ref().map(|g| g.scores),
+        session_id: session.id.clone(),
+        template_id: session.template_id.clone(),
+        title: session.title.clone(),
+        status: session.status,
+        start_time: rfc3339(session.started_at),
+        deadline: rfc3339(session.deadline),
+        ended_at: session.ended_at.map(rfc3339),
+        scores: session.scores,
     }
 }
 
@@ -156,14 +157,20 @@ async fn finalize(state: &AppState, record: SessionRecord) -> Result<SessionReco
     Ok(record)
 }
 
+/// Whether a session in this state is still to be ended (its deadline has passed) or graded.
+fn unsettled(status: SessionStatus, deadline: DateTime<Utc>, graded: bool) -> bool {
+    match status {
+        SessionStatus::InProgress => now() >= deadline,
+        SessionStatus::Completed => !graded,
+    }
+}
+
 /// Ends and grades the session if its deadline has passed.
 pub(crate) async fn settle(
     state: &AppState,
     record: SessionRecord,
 ) -> Result<SessionRecord, AppError> {
-    let overdue = record.status == SessionStatus::InProgress && now() >= record.deadline;
-    let ungraded = record.status == SessionStatus::Completed && record.grading.is_none();
-    if overdue || ungraded {
+    if unsettled(record.status, record.deadline, record.grading.is_some()) {
         finalize(state, record).await
     } else {
         Ok(record)
@@ -183,6 +190,33 @@ pub(crate) async fn owned(
         Some(record) if &record.candidate_id == candidate => settle(state, record).await,
         _ => Err(AppError::NotFound(NOT_FOUND.into())),
     }
+}
+
+/// The candidate's own session (someone else's is reported as missing) with the question
+/// `question_id`, settled if its deadline has passed. Only settling reads the whole session.
+pub(crate) async fn owned_question(
+    state: &AppState,
+    candidate: &Id,
+    raw_id: &str,
+    question_id: Option<&str>,
+) -> Result<SessionQuestion, AppError> {
+    let id = parse_id(raw_id)?;
+    let mut found = match state.store.sessions.find_question(&id, question_id).await? {
+        Some(found) if &found.candidate_id == candidate => found,
+        _ => return Err(AppError::NotFound(NOT_FOUND.into())),
+    };
+    if unsettled(found.status, found.deadline, found.graded) {
+        let record = state
+            .store
+            .sessions
+            .find(&id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(NOT_FOUND.into()))?;
+        let record = settle(state, record).await?;
+        found.status = record.status;
+        found.graded = record.grading.is_some();
+    }
+    Ok(found)
 }
 
 /// Starts the published template, or resumes the candidate's attempt of it that is in progress.
@@ -239,10 +273,17 @@ pub async fn get(state: &AppState, candidate: &Id, raw_id: &str) -> Result<Sessi
 }
 
 pub async fn list(state: &AppState, candidate: &Id) -> Result<Vec<SessionSummary>, AppError> {
-    let records = state.store.sessions.list_for_candidate(candidate).await?;
-    let mut summaries = Vec::with_capacity(records.len());
-    for record in records {
-        summaries.push(summary(&settle(state, record).await?));
+    let sessions = state.store.sessions.list_for_candidate(candidate).await?;
+    let mut summaries = Vec::with_capacity(sessions.len());
+    for session in sessions {
+        if !unsettled(session.status, session.deadline, session.scores.is_some()) {
+            summaries.push(summary(&session));
+            continue;
+        }
+        // Rare: it is read whole only to be ended or graded.
+        if let Some(record) = state.store.sessions.find(&session.id).await? {
+            summaries.push(summary(&settle(state, record).await?.overview()));
+        }
     }
     Ok(summaries)
 }
@@ -301,11 +342,11 @@ pub async fn submit_answer(
     raw_id: &str,
     input: AnswerInput,
 ) -> Result<Message, AppError> {
-    let record = owned(state, candidate, raw_id).await?;
-    let question = record
-        .question(&input.question_id)
+    let session = owned_question(state, candidate, raw_id, Some(&input.question_id)).await?;
+    let question = session
+        .question
         .ok_or_else(|| AppError::NotFound(QUESTION_NOT_FOUND.into()))?;
-    if record.status != SessionStatus::InProgress {
+    if session.status != SessionStatus::InProgress {
         return Err(AppError::BadRequest(ENDED.into()));
     }
     let answer = normalize_answer(&question.kind, input.answer)?;
@@ -314,7 +355,7 @@ pub async fn submit_answer(
         .store
         .sessions
         .save_answer(
-            &record.id,
+            &session.id,
             AnswerRecord {
                 question_id: question.id.clone(),
                 answer,
@@ -325,9 +366,9 @@ pub async fn submit_answer(
     match saved {
         SaveOutcome::Saved => {
             state.rooms.publish(
-                &record.id,
+                &session.id,
                 LiveEvent::AnswerSaved {
-                    question_id: question.id.clone(),
+                    question_id: question.id,
                     timestamp: rfc3339(submitted_at),
                 },
             );
@@ -337,7 +378,7 @@ pub async fn submit_answer(
         }
         SaveOutcome::NotActive => {
             // The deadline passed between the read and the write: settle it now.
-            settle(state, record).await?;
+            expire(state, &session.id).await?;
             Err(AppError::BadRequest(ENDED.into()))
         }
         SaveOutcome::NotFound => Err(AppError::NotFound(NOT_FOUND.into())),
@@ -366,23 +407,23 @@ pub async fn record_event(
             "detail: must be at most {MAX_EVENT_DETAIL_CHARS} characters"
         )));
     }
-    let record = owned(state, candidate, raw_id).await?;
-    if record.status != SessionStatus::InProgress {
+    let session = owned_question(state, candidate, raw_id, None).await?;
+    if session.status != SessionStatus::InProgress {
         return Err(AppError::BadRequest(ENDED.into()));
     }
-    let key = record.id.to_string();
+    let key = session.id.to_string();
     state
         .event_throttle
         .take(&key, Instant::now())
         .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-    if state.store.sessions.count_events(&record.id).await? >= MAX_EVENTS_PER_SESSION {
+    if state.store.sessions.count_events(&session.id).await? >= MAX_EVENTS_PER_SESSION {
         return Err(AppError::TooManyRequests {
             retry_after_secs: 60,
         });
     }
     let event = IntegrityRecord {
         id: new_id(),
-        session_id: record.id.clone(),
+        session_id: session.id.clone(),
         timestamp: now(),
         kind: input.kind,
         detail,
@@ -390,7 +431,7 @@ pub async fn record_event(
     state.store.sessions.add_event(event.clone()).await?;
     state
         .rooms
-        .publish(&record.id, LiveEvent::Integrity(integrity_event(event)));
+        .publish(&session.id, LiveEvent::Integrity(integrity_event(event)));
     Ok(Message {
         message: "Event recorded".into(),
     })
@@ -409,29 +450,29 @@ pub async fn run_examples(
             "code: must be at most {MAX_ANSWER_CHARS} characters"
         )));
     }
-    let record = owned(state, candidate, raw_id).await?;
-    let question = record
-        .question(&input.question_id)
+    let session = owned_question(state, candidate, raw_id, Some(&input.question_id)).await?;
+    let question = session
+        .question
         .ok_or_else(|| AppError::NotFound(QUESTION_NOT_FOUND.into()))?;
     let QuestionKind::Coding {
         function_name,
         examples,
         ..
-    } = &question.kind
+    } = question.kind
     else {
         return Err(AppError::invalid(
             "question_id: only coding questions have examples to run".into(),
         ));
     };
-    if record.status != SessionStatus::InProgress {
+    if session.status != SessionStatus::InProgress {
         return Err(AppError::BadRequest(ENDED.into()));
     }
-    let key = format!("run:{}", record.id);
+    let key = format!("run:{}", session.id);
     state
         .run_throttle
         .take(&key, Instant::now())
         .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-    let (code, function_name, cases) = (input.code, function_name.clone(), examples.clone());
+    let (code, cases) = (input.code, examples);
     let runs = state
         .sandbox
         .run(move || {

@@ -13,7 +13,7 @@ pub mod provider;
 
 use super::AppState;
 use super::error::AppError;
-use super::sessions::{ENDED, owned};
+use super::sessions::{ENDED, owned_question};
 use super::store::{PromptRecord, SpendOutcome, new_id, now, rfc3339};
 use crate::live::LiveEvent;
 use crate::model::Id;
@@ -90,15 +90,19 @@ async fn begin(
             "prompt: must be at most {MAX_PROMPT_CHARS} characters"
         )));
     }
-    let session = owned(state, candidate, raw_session_id).await?;
+    let question_id = input.question_id.as_deref().filter(|q| !q.is_empty());
+    let session = owned_question(state, candidate, raw_session_id, question_id).await?;
     if session.status != SessionStatus::InProgress {
         return Err(AppError::BadRequest(ENDED.into()));
     }
-    let question = match input.question_id.as_deref().filter(|q| !q.is_empty()) {
-        None => None,
-        Some(id) => Some(session.question(id).ok_or_else(|| {
-            AppError::invalid(format!("question_id: no question `{id}` in this test"))
-        })?),
+    let question = match (question_id, &session.question) {
+        (None, _) => None,
+        (Some(_), Some(question)) => Some(question),
+        (Some(id), None) => {
+            return Err(AppError::invalid(format!(
+                "question_id: no question `{id}` in this test"
+            )));
+        }
     };
     let spent = match state.store.sessions.spend_prompt(&session.id).await? {
         SpendOutcome::Spent(record) => record,
@@ -329,7 +333,7 @@ pub async fn history(
     candidate: &Id,
     raw_session_id: &str,
 ) -> Result<Vec<PromptLine>, AppError> {
-    let session = owned(state, candidate, raw_session_id).await?;
+    let session = owned_question(state, candidate, raw_session_id, None).await?;
     Ok(state
         .store
         .sessions

@@ -11,8 +11,8 @@ pub use sqlite::SqliteStore;
 
 use crate::model::{Id, Role, Speaker};
 pub use crate::session::SessionStatus;
-use crate::session::{Grading, IntegrityKind, ResultsSort};
-use crate::template::{Template, TemplateContent, TemplateStatus};
+use crate::session::{Grading, IntegrityKind, ResultsSort, Scores};
+use crate::template::{Question, Template, TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -117,13 +117,52 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
-    pub fn question(&self, question_id: &str) -> Option<&crate::template::Question> {
+    pub fn question(&self, question_id: &str) -> Option<&Question> {
         self.content.questions.iter().find(|q| q.id == question_id)
     }
 
     pub fn answer(&self, question_id: &str) -> Option<&AnswerRecord> {
         self.answers.iter().find(|a| a.question_id == question_id)
     }
+
+    pub fn overview(&self) -> SessionOverview {
+        SessionOverview {
+            id: self.id.clone(),
+            candidate_id: self.candidate_id.clone(),
+            candidate_email: self.candidate_email.clone(),
+            template_id: self.template_id.clone(),
+            title: self.content.title.clone(),
+            status: self.status,
+            prompt_budget: self.prompt_budget,
+            used_prompts: self.used_prompts,
+            blocked_prompts: self.blocked_prompts,
+            started_at: self.started_at,
+            deadline: self.deadline,
+            ended_at: self.ended_at,
+            scores: self.grading.as_ref().map(|g| g.scores),
+        }
+    }
+}
+
+/// A session as listings show it: without its test content, answers or grading details, which
+/// listings never read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionOverview {
+    pub id: Id,
+    pub candidate_id: Id,
+    pub candidate_email: String,
+    pub template_id: Id,
+    /// The test's title when the session started.
+    pub title: String,
+    pub status: SessionStatus,
+    pub prompt_budget: u32,
+    pub used_prompts: u32,
+    pub blocked_prompts: u32,
+    pub started_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Set once the ended session has been graded.
+    pub scores: Option<Scores>,
 }
 
 #[derive(Clone, Debug)]
@@ -173,13 +212,33 @@ pub enum StartOutcome {
 /// What happened to a request to spend one prompt.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SpendOutcome {
-    /// One prompt was spent; the session as it is now.
-    Spent(Box<SessionRecord>),
+    /// One prompt was spent; the session's budget as it is now.
+    Spent(PromptBudget),
     /// Every prompt of the budget is already used: nothing changed.
     BudgetExhausted,
     /// The session has ended: nothing changed.
     NotActive,
     NotFound,
+}
+
+/// What a request about one question of a session reads: whose session it is, its state, and
+/// that question, without the rest of the test or the answers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionQuestion {
+    pub id: Id,
+    pub candidate_id: Id,
+    pub status: SessionStatus,
+    pub deadline: DateTime<Utc>,
+    pub graded: bool,
+    /// The question asked for, when the session has it.
+    pub question: Option<Question>,
+}
+
+/// A session's prompts: how many it may spend and how many it has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PromptBudget {
+    pub used_prompts: u32,
+    pub prompt_budget: u32,
 }
 
 /// What happened to an answer.
@@ -242,6 +301,12 @@ pub trait SessionRepo: Send + Sync {
     /// in progress: then that one is returned. Atomic: parallel starts create one session.
     async fn start(&self, session: NewSession) -> StoreResult<StartOutcome>;
     async fn find(&self, id: &Id) -> StoreResult<Option<SessionRecord>>;
+    /// The session's owner and state, with the question `question_id` (`None`: no question).
+    async fn find_question(
+        &self,
+        id: &Id,
+        question_id: Option<&str>,
+    ) -> StoreResult<Option<SessionQuestion>>;
     /// The candidate's session of this template that is in progress, if any.
     async fn find_in_progress(
         &self,
@@ -263,7 +328,7 @@ pub trait SessionRepo: Send + Sync {
     /// stores the same thing.
     async fn set_grading(&self, id: &Id, grading: &Grading) -> StoreResult<()>;
     /// The candidate's sessions, newest first.
-    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionRecord>>;
+    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionOverview>>;
     /// Ended sessions of the recruiter's templates matching `filter`, in its order (ties: most
     /// recently ended first; ungraded sessions count as the lowest scores).
     async fn list_completed_for_recruiter(
@@ -272,14 +337,14 @@ pub trait SessionRepo: Send + Sync {
         filter: &ResultsFilter,
         skip: u64,
         limit: u32,
-    ) -> StoreResult<Page<SessionRecord>>;
+    ) -> StoreResult<Page<SessionOverview>>;
     /// The recruiter's sessions still in progress, most recently started first (at most
     /// `limit`).
     async fn in_progress_for_recruiter(
         &self,
         recruiter_id: &Id,
         limit: u32,
-    ) -> StoreResult<Vec<SessionRecord>>;
+    ) -> StoreResult<Vec<SessionOverview>>;
     /// The total scores of the template's graded sessions (of this recruiter's template only).
     async fn completed_totals(&self, recruiter_id: &Id, template_id: &Id) -> StoreResult<Vec<f64>>;
     /// Ids of in-progress sessions whose deadline is before `now` (at most `limit`).

@@ -6,9 +6,9 @@
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
-    Page, PromptRecord, ResultsFilter, SaveOutcome, SessionRecord, SessionRepo, SessionStatus,
-    SpendOutcome, StartOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord,
-    UserRepo, new_id, now,
+    Page, PromptBudget, PromptRecord, ResultsFilter, SaveOutcome, SessionOverview, SessionQuestion,
+    SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome, StoreError, StoreResult,
+    TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
 use crate::session::{Grading, IntegrityKind, ResultsSort};
@@ -323,6 +323,94 @@ fn session_from_doc(d: &Document) -> StoreResult<SessionRecord> {
     })
 }
 
+/// The fields of a session document that listings read.
+fn overview_projection() -> Document {
+    doc! {
+        "candidate_id": 1, "candidate_email": 1, "template_id": 1, "content.title": 1,
+        "status": 1, "prompt_budget": 1, "used_prompts": 1, "blocked_prompts": 1,
+        "started_at": 1, "deadline": 1, "ended_at": 1, "grading.scores": 1,
+    }
+}
+
+/// A session document projected by [`overview_projection`].
+fn overview_from_doc(d: &Document) -> StoreResult<SessionOverview> {
+    let status = get_str(d, "status")?;
+    let title = d
+        .get_document("content")
+        .and_then(|c| c.get_str("title"))
+        .map_err(|e| corrupt("content.title", e))?;
+    let scores = match d.get("grading") {
+        None | Some(Bson::Null) => None,
+        Some(Bson::Document(g)) => {
+            let scores = g
+                .get("scores")
+                .cloned()
+                .ok_or_else(|| corrupt("grading.scores", "missing"))?;
+            Some(bson::from_bson(scores).map_err(|e| corrupt("grading.scores", e))?)
+        }
+        Some(other) => return Err(corrupt("grading", other)),
+    };
+    Ok(SessionOverview {
+        id: get_id(d, "_id")?,
+        candidate_id: get_id(d, "candidate_id")?,
+        candidate_email: get_str(d, "candidate_email")?.to_owned(),
+        template_id: get_id(d, "template_id")?,
+        title: title.to_owned(),
+        status: SessionStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
+        prompt_budget: get_count(d, "prompt_budget")?,
+        used_prompts: get_count(d, "used_prompts")?,
+        blocked_prompts: get_count(d, "blocked_prompts")?,
+        started_at: get_time(d, "started_at")?,
+        deadline: get_time(d, "deadline")?,
+        ended_at: get_optional_time(d, "ended_at")?,
+        scores,
+    })
+}
+
+/// The fields of a session document that [`SessionQuestion`] reads: with `question_id`, only
+/// that element of the test's questions.
+fn question_projection(question_id: Option<&str>) -> Document {
+    let mut projection = doc! {
+        "candidate_id": 1, "status": 1, "deadline": 1, "grading.scores.total_score": 1,
+    };
+    if let Some(question_id) = question_id {
+        projection.insert(
+            "content.questions",
+            doc! { "$elemMatch": { "id": question_id } },
+        );
+    }
+    projection
+}
+
+/// A session document projected by [`question_projection`].
+fn session_question_from_doc(d: &Document) -> StoreResult<SessionQuestion> {
+    let status = get_str(d, "status")?;
+    // `$elemMatch` leaves the one matching question, or no `questions` when none matched.
+    let question = match d
+        .get_document("content")
+        .ok()
+        .and_then(|c| c.get("questions"))
+    {
+        None | Some(Bson::Null) => None,
+        Some(Bson::Array(questions)) => match questions.first() {
+            None => None,
+            Some(Bson::Document(q)) => {
+                Some(bson::from_document(q.clone()).map_err(|e| corrupt("content.questions", e))?)
+            }
+            Some(other) => return Err(corrupt("content.questions", other)),
+        },
+        Some(other) => return Err(corrupt("content.questions", other)),
+    };
+    Ok(SessionQuestion {
+        id: get_id(d, "_id")?,
+        candidate_id: get_id(d, "candidate_id")?,
+        status: SessionStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
+        deadline: get_time(d, "deadline")?,
+        graded: matches!(d.get("grading"), Some(Bson::Document(g)) if g.contains_key("scores")),
+        question,
+    })
+}
+
 /// Matches the session only while it is in progress and has a prompt left.
 fn spend_filter(id: &Id) -> Document {
     doc! {
@@ -626,20 +714,25 @@ impl UserRepo for MongoStore {
 }
 
 impl MongoStore {
-    async fn sessions_matching(
+    /// Overviews of the sessions matching `filter`: only the fields listings show are read.
+    async fn overviews_matching(
         &self,
         filter: Document,
         sort: Document,
         skip: u64,
         limit: Option<u32>,
-    ) -> StoreResult<Vec<SessionRecord>> {
+    ) -> StoreResult<Vec<SessionOverview>> {
         let collection = self.collection(SESSIONS);
-        let mut find = collection.find(filter).sort(sort).skip(skip);
+        let mut find = collection
+            .find(filter)
+            .sort(sort)
+            .skip(skip)
+            .projection(overview_projection());
         if let Some(limit) = limit {
             find = find.limit(i64::from(limit));
         }
         let cursor = find.await.map_err(map_err)?;
-        read_all(cursor, session_from_doc).await
+        read_all(cursor, overview_from_doc).await
     }
 
     async fn updated_one(&self, filter: Document, update: Document) -> StoreResult<bool> {
@@ -681,6 +774,20 @@ impl SessionRepo for MongoStore {
             .await
             .map_err(map_err)?;
         found.as_ref().map(session_from_doc).transpose()
+    }
+
+    async fn find_question(
+        &self,
+        id: &Id,
+        question_id: Option<&str>,
+    ) -> StoreResult<Option<SessionQuestion>> {
+        let found = self
+            .collection(SESSIONS)
+            .find_one(doc! { "_id": oid(id) })
+            .projection(question_projection(question_id))
+            .await
+            .map_err(map_err)?;
+        found.as_ref().map(session_question_from_doc).transpose()
     }
 
     async fn find_in_progress(
@@ -732,15 +839,28 @@ impl SessionRepo for MongoStore {
             .collection(SESSIONS)
             .find_one_and_update(spend_filter(id), spend_update())
             .return_document(ReturnDocument::After)
+            .projection(doc! { "_id": 0, "used_prompts": 1, "prompt_budget": 1 })
             .await
             .map_err(map_err)?;
         if let Some(d) = updated {
-            return Ok(SpendOutcome::Spent(Box::new(session_from_doc(&d)?)));
+            return Ok(SpendOutcome::Spent(PromptBudget {
+                used_prompts: get_count(&d, "used_prompts")?,
+                prompt_budget: get_count(&d, "prompt_budget")?,
+            }));
         }
-        Ok(match SessionRepo::find(self, id).await? {
+        // Nothing was spent: say why.
+        let found = self
+            .collection(SESSIONS)
+            .find_one(doc! { "_id": oid(id) })
+            .projection(doc! { "_id": 0, "status": 1 })
+            .await
+            .map_err(map_err)?;
+        Ok(match found {
             None => SpendOutcome::NotFound,
-            Some(s) if s.status != SessionStatus::InProgress => SpendOutcome::NotActive,
-            Some(_) => SpendOutcome::BudgetExhausted,
+            Some(d) if get_str(&d, "status")? == SessionStatus::InProgress.as_str() => {
+                SpendOutcome::BudgetExhausted
+            }
+            Some(_) => SpendOutcome::NotActive,
         })
     }
 
@@ -770,8 +890,8 @@ impl SessionRepo for MongoStore {
         Ok(())
     }
 
-    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionRecord>> {
-        self.sessions_matching(
+    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionOverview>> {
+        self.overviews_matching(
             doc! { "candidate_id": oid(candidate_id) },
             doc! { "started_at": -1, "_id": -1 },
             0,
@@ -786,7 +906,7 @@ impl SessionRepo for MongoStore {
         filter: &ResultsFilter,
         skip: u64,
         limit: u32,
-    ) -> StoreResult<Page<SessionRecord>> {
+    ) -> StoreResult<Page<SessionOverview>> {
         let query = completed_for_recruiter_filter(recruiter_id, filter);
         let total = self
             .collection(SESSIONS)
@@ -794,7 +914,7 @@ impl SessionRepo for MongoStore {
             .await
             .map_err(map_err)?;
         let items = self
-            .sessions_matching(query, results_order(filter.sort), skip, Some(limit))
+            .overviews_matching(query, results_order(filter.sort), skip, Some(limit))
             .await?;
         Ok(Page { items, total })
     }
@@ -824,8 +944,8 @@ impl SessionRepo for MongoStore {
         &self,
         recruiter_id: &Id,
         limit: u32,
-    ) -> StoreResult<Vec<SessionRecord>> {
-        self.sessions_matching(
+    ) -> StoreResult<Vec<SessionOverview>> {
+        self.overviews_matching(
             doc! {
                 "recruiter_id": oid(recruiter_id),
                 "status": SessionStatus::InProgress.as_str(),
@@ -1307,6 +1427,112 @@ mod tests {
         };
         assert_eq!(chat_from_doc(&chat_doc(&message)).unwrap(), message);
         assert_eq!(chat_history_sort(), doc! { "ts": -1, "_id": -1 });
+    }
+
+    /// What the server returns for `projection` (dotted inclusion paths, and `$elemMatch` on one
+    /// field's equality), as far as these tests use it.
+    fn project(d: &Document, projection: &Document) -> Document {
+        fn copy(from: &Document, to: &mut Document, path: &[&str], spec: &Bson) {
+            let Some(value) = from.get(path[0]) else {
+                return;
+            };
+            match (path, value, spec) {
+                ([field], Bson::Array(items), Bson::Document(op)) => {
+                    let wanted = op.get_document("$elemMatch").expect("only $elemMatch");
+                    let (key, target) = wanted.iter().next().expect("one condition");
+                    let first = items.iter().find(
+                        |item| matches!(item, Bson::Document(i) if i.get(key) == Some(target)),
+                    );
+                    if let Some(first) = first {
+                        to.insert(*field, vec![first.clone()]);
+                    }
+                }
+                ([field], value, _) => {
+                    to.insert(*field, value.clone());
+                }
+                ([field, rest @ ..], Bson::Document(inner), _) => {
+                    let mut nested = match to.get(*field) {
+                        Some(Bson::Document(done)) => done.clone(),
+                        _ => Document::new(),
+                    };
+                    copy(inner, &mut nested, rest, spec);
+                    to.insert(*field, nested);
+                }
+                // A path through a value that is not a document selects nothing.
+                _ => {}
+            }
+        }
+        let mut out = doc! { "_id": d.get("_id").cloned().unwrap_or(Bson::Null) };
+        for (path, spec) in projection {
+            let path: Vec<&str> = path.split('.').collect();
+            copy(d, &mut out, &path, spec);
+        }
+        out
+    }
+
+    fn graded(mut session: SessionRecord) -> SessionRecord {
+        session.status = SessionStatus::Completed;
+        session.ended_at = Some(now());
+        session.grading = Some(Grading {
+            scores: crate::session::Scores {
+                accuracy: 50.0,
+                speed_efficiency: 75.5,
+                prompt_wellness: 100.0,
+                total_score: 65.1,
+            },
+            questions: Vec::new(),
+        });
+        session
+    }
+
+    #[test]
+    fn listings_read_overviews_from_the_projected_fields_only() {
+        for session in [sample_session(), graded(sample_session())] {
+            let full = session_doc(&session).unwrap();
+            let projected = project(&full, &overview_projection());
+            assert!(!projected.contains_key("answers"));
+            assert_eq!(
+                projected
+                    .get_document("content")
+                    .unwrap()
+                    .keys()
+                    .collect::<Vec<_>>(),
+                ["title"]
+            );
+            assert_eq!(overview_from_doc(&projected).unwrap(), session.overview());
+        }
+    }
+
+    #[test]
+    fn a_question_is_read_alone_from_its_projected_session() {
+        let session = sample_session();
+        let full = session_doc(&session).unwrap();
+        let found =
+            session_question_from_doc(&project(&full, &question_projection(Some("q1")))).unwrap();
+        assert_eq!(
+            found,
+            SessionQuestion {
+                id: session.id.clone(),
+                candidate_id: session.candidate_id.clone(),
+                status: SessionStatus::InProgress,
+                deadline: session.deadline,
+                graded: false,
+                question: session.question("q1").cloned(),
+            }
+        );
+        let missing = project(&full, &question_projection(Some("q9")));
+        assert_eq!(session_question_from_doc(&missing).unwrap().question, None);
+        let none = project(&full, &question_projection(None));
+        assert!(!none.contains_key("content"));
+        assert_eq!(session_question_from_doc(&none).unwrap().question, None);
+
+        let ended = session_doc(&graded(sample_session())).unwrap();
+        let found =
+            session_question_from_doc(&project(&ended, &question_projection(None))).unwrap();
+        assert_eq!(
+            (found.status, found.graded),
+            (SessionStatus::Completed, true)
+        );
     }
 
     #[test]

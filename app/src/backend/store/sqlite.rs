@@ -4,9 +4,9 @@
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
-    Page, PromptRecord, ResultsFilter, SaveOutcome, SessionRecord, SessionRepo, SessionStatus,
-    SpendOutcome, StartOutcome, StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord,
-    UserRepo, new_id, now,
+    Page, PromptBudget, PromptRecord, ResultsFilter, SaveOutcome, SessionOverview, SessionQuestion,
+    SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome, StoreError, StoreResult,
+    TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
 use crate::session::{Grading, IntegrityKind, ResultsSort};
@@ -128,6 +128,14 @@ const MIGRATIONS: &[&str] = &[
         provider    TEXT NOT NULL
     );
     CREATE INDEX prompts_by_session ON prompts (session_id, ts, id);
+"#,
+    // What listings show, kept beside the documents it comes from, so that listings read neither
+    // the test content nor the grading details.
+    r#"
+    ALTER TABLE sessions ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sessions ADD COLUMN scores TEXT;
+    UPDATE sessions SET title = json_extract(content, '$.title'),
+                        scores = json_extract(grading, '$.scores');
 "#,
 ];
 
@@ -462,6 +470,42 @@ fn select_sessions(
     Ok(sessions)
 }
 
+const OVERVIEW_COLUMNS: &str = "id, candidate_id, candidate_email, template_id, title, status, prompt_budget, used_prompts, blocked_prompts, started_at, deadline, ended_at, scores";
+
+/// Overviews of the sessions matching `filter` (a WHERE clause over `params`).
+fn select_overviews(
+    conn: &Connection,
+    filter: &str,
+    params: &[&dyn ToSql],
+) -> StoreResult<Vec<SessionOverview>> {
+    let sql = format!("SELECT {OVERVIEW_COLUMNS} FROM sessions WHERE {filter}");
+    let overviews = conn
+        .prepare_cached(&sql)?
+        .query_map(params, |row| {
+            let scores: Option<String> = row.get(12)?;
+            Ok(SessionOverview {
+                id: row.get(0)?,
+                candidate_id: row.get(1)?,
+                candidate_email: row.get(2)?,
+                template_id: row.get(3)?,
+                title: row.get(4)?,
+                status: row.get(5)?,
+                prompt_budget: row.get(6)?,
+                used_prompts: row.get(7)?,
+                blocked_prompts: row.get(8)?,
+                started_at: time_at(row, 9)?,
+                deadline: time_at(row, 10)?,
+                ended_at: optional_time_at(row, 11)?,
+                scores: match scores {
+                    None => None,
+                    Some(_) => Some(json_column(row, 12)?),
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(overviews)
+}
+
 /// `execute` through the connection's statement cache: each statement is compiled once per
 /// connection, not on every call.
 fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
@@ -583,8 +627,8 @@ impl SessionRepo for SqliteStore {
         self.run(move |conn| {
             let inserted = exec(
                 conn,
-                "INSERT INTO sessions (id, candidate_id, candidate_email, template_id, template_version, recruiter_id, status, prompt_budget, started_at, deadline, content)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                "INSERT INTO sessions (id, candidate_id, candidate_email, template_id, template_version, recruiter_id, status, prompt_budget, started_at, deadline, content, title)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (candidate_id, template_id) WHERE status = 'in_progress' DO NOTHING",
                 params![
                     record.id,
@@ -598,6 +642,7 @@ impl SessionRepo for SqliteStore {
                     millis(record.started_at),
                     millis(record.deadline),
                     content,
+                    record.content.title,
                 ],
             )?;
             if inserted == 1 {
@@ -618,6 +663,44 @@ impl SessionRepo for SqliteStore {
     async fn find(&self, id: &Id) -> StoreResult<Option<SessionRecord>> {
         let id = id.clone();
         self.run(move |conn| find_session(conn, &id)).await
+    }
+
+    async fn find_question(
+        &self,
+        id: &Id,
+        question_id: Option<&str>,
+    ) -> StoreResult<Option<SessionQuestion>> {
+        let id = id.clone();
+        let question_id = question_id.map(str::to_owned);
+        self.run(move |conn| {
+            // SQLite's JSON functions pick the one question out of the stored test: only that
+            // question is parsed into Rust.
+            let found = query_row(
+                conn,
+                "SELECT id, candidate_id, status, deadline, grading IS NOT NULL,
+                        (SELECT value FROM json_each(content, '$.questions')
+                         WHERE json_extract(value, '$.id') = ?2 LIMIT 1)
+                 FROM sessions WHERE id = ?1",
+                params![id, question_id],
+                |row| {
+                    let question: Option<String> = row.get(5)?;
+                    Ok(SessionQuestion {
+                        id: row.get(0)?,
+                        candidate_id: row.get(1)?,
+                        status: row.get(2)?,
+                        deadline: time_at(row, 3)?,
+                        graded: row.get(4)?,
+                        question: match question {
+                            None => None,
+                            Some(_) => Some(json_column(row, 5)?),
+                        },
+                    })
+                },
+            )
+            .optional()?;
+            Ok(found)
+        })
+        .await
     }
 
     async fn find_in_progress(
@@ -679,18 +762,35 @@ impl SessionRepo for SqliteStore {
         self.run(move |conn| {
             // The guard and the increment are one statement: SQLite serialises writers, so the
             // budget can never be overspent whatever the concurrency.
-            let updated = exec(
+            let spent = query_row(
                 conn,
                 "UPDATE sessions SET used_prompts = used_prompts + 1
-                 WHERE id = ?1 AND status = 'in_progress' AND used_prompts < prompt_budget",
+                 WHERE id = ?1 AND status = 'in_progress' AND used_prompts < prompt_budget
+                 RETURNING used_prompts, prompt_budget",
                 [&id],
-            )?;
-            let current = find_session(conn, &id)?;
-            Ok(match current {
+                |row| {
+                    Ok(PromptBudget {
+                        used_prompts: row.get(0)?,
+                        prompt_budget: row.get(1)?,
+                    })
+                },
+            )
+            .optional()?;
+            if let Some(budget) = spent {
+                return Ok(SpendOutcome::Spent(budget));
+            }
+            // Nothing was spent: say why.
+            let status: Option<SessionStatus> = query_row(
+                conn,
+                "SELECT status FROM sessions WHERE id = ?1",
+                [&id],
+                |row| row.get(0),
+            )
+            .optional()?;
+            Ok(match status {
                 None => SpendOutcome::NotFound,
-                Some(s) if updated == 1 => SpendOutcome::Spent(Box::new(s)),
-                Some(s) if s.status != SessionStatus::InProgress => SpendOutcome::NotActive,
-                Some(_) => SpendOutcome::BudgetExhausted,
+                Some(SessionStatus::InProgress) => SpendOutcome::BudgetExhausted,
+                Some(_) => SpendOutcome::NotActive,
             })
         })
         .await
@@ -729,22 +829,23 @@ impl SessionRepo for SqliteStore {
 
     async fn set_grading(&self, id: &Id, grading: &Grading) -> StoreResult<()> {
         let id = id.clone();
+        let scores = to_json(&grading.scores)?;
         let grading = to_json(grading)?;
         self.run(move |conn| {
             exec(
                 conn,
-                "UPDATE sessions SET grading = ?2 WHERE id = ?1 AND status = 'completed'",
-                params![id, grading],
+                "UPDATE sessions SET grading = ?2, scores = ?3 WHERE id = ?1 AND status = 'completed'",
+                params![id, grading, scores],
             )?;
             Ok(())
         })
         .await
     }
 
-    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionRecord>> {
+    async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionOverview>> {
         let candidate_id = candidate_id.clone();
         self.run(move |conn| {
-            select_sessions(
+            select_overviews(
                 conn,
                 "candidate_id = ?1 ORDER BY started_at DESC, id DESC",
                 &[&candidate_id],
@@ -759,7 +860,7 @@ impl SessionRepo for SqliteStore {
         filter: &ResultsFilter,
         skip: u64,
         limit: u32,
-    ) -> StoreResult<Page<SessionRecord>> {
+    ) -> StoreResult<Page<SessionOverview>> {
         let recruiter_id = recruiter_id.clone();
         let template_id = filter.template_id.clone();
         let candidate = filter.candidate.clone();
@@ -768,10 +869,10 @@ impl SessionRepo for SqliteStore {
             ResultsSort::Oldest => "ended_at ASC, id ASC",
             // NULL (ungraded) sorts lowest, as missing fields do in MongoDB.
             ResultsSort::ScoreDesc => {
-                "json_extract(grading, '$.scores.total_score') DESC, ended_at DESC, id DESC"
+                "json_extract(scores, '$.total_score') DESC, ended_at DESC, id DESC"
             }
             ResultsSort::ScoreAsc => {
-                "json_extract(grading, '$.scores.total_score') ASC, ended_at DESC, id DESC"
+                "json_extract(scores, '$.total_score') ASC, ended_at DESC, id DESC"
             }
             ResultsSort::Candidate => "candidate_email ASC, ended_at DESC, id DESC",
         };
@@ -785,7 +886,7 @@ impl SessionRepo for SqliteStore {
                 params![recruiter_id, template_id, candidate],
                 |row| row.get(0),
             )?;
-            let items = select_sessions(
+            let items = select_overviews(
                 conn,
                 &format!("{filter} ORDER BY {order} LIMIT ?4 OFFSET ?5"),
                 &[&recruiter_id, &template_id, &candidate, &limit, &skip],
@@ -803,9 +904,9 @@ impl SessionRepo for SqliteStore {
         let template_id = template_id.clone();
         self.run(move |conn| {
             let mut statement = conn.prepare_cached(
-                "SELECT json_extract(grading, '$.scores.total_score') FROM sessions \
+                "SELECT json_extract(scores, '$.total_score') FROM sessions \
                  WHERE recruiter_id = ?1 AND template_id = ?2 AND status = 'completed' \
-                 AND grading IS NOT NULL",
+                 AND scores IS NOT NULL",
             )?;
             let totals = statement
                 .query_map(params![recruiter_id, template_id], |row| {
@@ -822,10 +923,10 @@ impl SessionRepo for SqliteStore {
         &self,
         recruiter_id: &Id,
         limit: u32,
-    ) -> StoreResult<Vec<SessionRecord>> {
+    ) -> StoreResult<Vec<SessionOverview>> {
         let recruiter_id = recruiter_id.clone();
         self.run(move |conn| {
-            select_sessions(
+            select_overviews(
                 conn,
                 "recruiter_id = ?1 AND status = 'in_progress' ORDER BY started_at DESC, id DESC LIMIT ?2",
                 &[&recruiter_id, &limit],
