@@ -362,8 +362,18 @@ async fn seed(base: &str) -> World {
     }
 }
 
-fn ok(response: Result<reqwest::Response, reqwest::Error>) -> bool {
-    response.is_ok_and(|r| r.status().is_success())
+/// Whether the call succeeded; the first few failures are printed (to stderr) with their reason.
+async fn ok(response: Result<reqwest::Response, reqwest::Error>) -> bool {
+    static SHOWN: AtomicU64 = AtomicU64::new(0);
+    let failure = match response {
+        Ok(r) if r.status().is_success() => return true,
+        Ok(r) => format!("{}: {}", r.status(), r.text().await.unwrap_or_default()),
+        Err(err) => err.to_string(),
+    };
+    if SHOWN.fetch_add(1, Ordering::Relaxed) < 5 {
+        eprintln!("request failed: {failure}");
+    }
+    false
 }
 
 type Request = Arc<dyn Fn(&World, usize, u64) -> reqwest::RequestBuilder + Send + Sync>;
@@ -429,7 +439,7 @@ async fn measure(world: &Arc<World>, request: &Request, clients: usize) -> Stats
     let request = request.clone();
     load(clients, move |c, n| {
         let call = request(&world, c, n);
-        async move { ok(call.send().await) }
+        async move { ok(call.send().await).await }
     })
     .await
 }

@@ -20,7 +20,7 @@ use deadpool_sqlite::rusqlite::{
 use deadpool_sqlite::{Config, Hook, HookError, Pool, Runtime, Timeouts};
 use std::path::Path;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// Database file name inside `DATA_DIR`.
 pub const DB_FILE: &str = "assess.db";
@@ -153,21 +153,19 @@ const POOL_SIZE: usize = 8;
 const STATEMENT_CACHE: usize = 64;
 const POOL_WAIT: Duration = Duration::from_secs(5);
 
-/// Chat lines waiting for the writer, and most written in one transaction.
-const CHAT_QUEUE: usize = 4096;
-const CHAT_BATCH: usize = 256;
+/// Writes waiting for the writer, and most applied in one transaction.
+const WRITE_QUEUE: usize = 4096;
+const WRITE_BATCH: usize = 256;
 
 pub struct SqliteStore {
+    /// Reads: any number at once beside the writer (WAL).
     pool: Pool,
-    /// Chat lines arrive in bursts (a room of candidates typing at once, each line answered by
-    /// the interviewer). One task writes them, all that are waiting in one transaction: a burst
-    /// costs a few commits, and no line's writer sleeps on another's lock (SQLite's busy handler
-    /// backs off in steps of milliseconds).
-    chat_lines: mpsc::Sender<PendingLine>,
+    /// Writes go to one thread with a connection of its own, which applies all that are waiting
+    /// in one transaction (group commit). SQLite allows one writer at a time anyway: queued in
+    /// order, no write sleeps in SQLite's busy handler (which backs off in steps of
+    /// milliseconds), a burst costs a few commits, and the writer's page cache stays valid.
+    writes: std::sync::mpsc::SyncSender<Box<dyn WriteJob>>,
 }
-
-/// A chat line to store, and where to say whether it was.
-type PendingLine = (ChatMessage, oneshot::Sender<StoreResult<()>>);
 
 impl SqliteStore {
     pub async fn open(data_dir: &Path) -> StoreResult<Self> {
@@ -203,10 +201,46 @@ impl SqliteStore {
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         run_on(&pool, migrate).await?;
-        let (chat_lines, queue) = mpsc::channel(CHAT_QUEUE);
+        let writer = Connection::open(data_dir.join(DB_FILE))?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        writer.execute_batch(CONNECTION_PRAGMAS)?;
+        let (writes, queue) = std::sync::mpsc::sync_channel(WRITE_QUEUE);
         // Ends when the store (the queue's only sender) is dropped.
-        tokio::spawn(write_chat_lines(pool.clone(), queue));
-        Ok(SqliteStore { pool, chat_lines })
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_batches(&writer, &queue))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer: {e}")))?;
+        Ok(SqliteStore { pool, writes })
+    }
+
+    /// Runs `f` on the writer's connection, inside a transaction shared with the other writes
+    /// waiting; answers once that transaction has committed. `f` is atomic: when it fails, what
+    /// it changed is undone and the other writes go on.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, outcome) = oneshot::channel();
+        let job = Box::new(Job {
+            write: Some(f),
+            outcome: None,
+            reply,
+        });
+        let stopped = || StoreError::Unavailable("the database writer has stopped".into());
+        // The queue is full only while the writer is far behind: wait for room off the workers.
+        match self.writes.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                let writes = self.writes.clone();
+                tokio::task::spawn_blocking(move || writes.send(job))
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))?
+                    .map_err(|_| stopped())?;
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(stopped()),
+        }
+        outcome.await.map_err(|_| stopped())?
     }
 
     /// Runs `f` on a pooled connection in the blocking pool.
@@ -233,56 +267,82 @@ where
         .map_err(|e| StoreError::Internal(e.to_string()))?
 }
 
-/// The chat writer: takes every line waiting (up to [`CHAT_BATCH`]) and stores them in one
-/// transaction. A line that cannot be stored fails alone; a failed commit fails the batch.
-async fn write_chat_lines(pool: Pool, mut queue: mpsc::Receiver<PendingLine>) {
-    let mut batch = Vec::with_capacity(CHAT_BATCH);
-    while queue.recv_many(&mut batch, CHAT_BATCH).await > 0 {
-        let (lines, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-        let count = lines.len();
-        match run_on(&pool, move |conn| insert_chat_lines(conn, &lines)).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    // The caller may have gone (its socket closed): nothing to tell.
-                    let _ = reply.send(outcome);
-                }
+/// A write waiting for the writer.
+trait WriteJob: Send {
+    /// Applies the write; `false` when it failed, so that what it changed is undone.
+    fn apply(&mut self, conn: &Connection) -> bool;
+    /// Tells the caller the write's outcome, or that its transaction did not commit.
+    fn finish(self: Box<Self>, committed: &StoreResult<()>);
+}
+
+struct Job<T, F> {
+    write: Option<F>,
+    outcome: Option<StoreResult<T>>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> WriteJob for Job<T, F>
+where
+    F: FnOnce(&Connection) -> StoreResult<T> + Send,
+    T: Send,
+{
+    fn apply(&mut self, conn: &Connection) -> bool {
+        let outcome = match self.write.take() {
+            // A panic fails this write alone, not the writer.
+            Some(write) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(conn)))
+                .unwrap_or_else(|_| Err(StoreError::Internal("a write panicked".into()))),
+            None => Err(StoreError::Internal("a write was applied twice".into())),
+        };
+        let applied = outcome.is_ok();
+        self.outcome = Some(outcome);
+        applied
+    }
+
+    fn finish(self: Box<Self>, committed: &StoreResult<()>) {
+        let outcome = match (committed, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(StoreError::Internal("a write was never applied".into())),
+            (Err(err), _) => Err(err.clone()),
+        };
+        // The caller may have gone (its request was cancelled): nothing to tell.
+        let _ = self.reply.send(outcome);
+    }
+}
+
+/// The writer: takes every write waiting (up to [`WRITE_BATCH`]), applies them in one
+/// transaction, then answers them all.
+fn write_batches(conn: &Connection, queue: &std::sync::mpsc::Receiver<Box<dyn WriteJob>>) {
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while let Ok(first) = queue.recv() {
+        batch.push(first);
+        while batch.len() < WRITE_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
-            Err(err) => {
-                tracing::warn!(lines = count, error = %err, "could not store a batch of chat lines");
-                for reply in replies {
-                    let _ = reply.send(Err(err.clone()));
-                }
-            }
+        }
+        let committed = apply_batch(conn, &mut batch);
+        if let Err(err) = &committed {
+            tracing::warn!(writes = batch.len(), error = %err, "could not commit a batch of writes");
+        }
+        for job in batch.drain(..) {
+            job.finish(&committed);
         }
     }
 }
 
-fn insert_chat_lines(
-    conn: &mut Connection,
-    lines: &[ChatMessage],
-) -> StoreResult<Vec<StoreResult<()>>> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    // A failed INSERT undoes only itself; the transaction and the other lines go on.
-    let outcomes = lines
-        .iter()
-        .map(|line| {
-            exec(
-                &tx,
-                "INSERT INTO chat_messages (id, session_id, ts, speaker, message) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    line.id,
-                    line.session_id,
-                    millis(line.timestamp),
-                    line.speaker.as_str(),
-                    line.message
-                ],
-            )
-            .map(drop)
-            .map_err(StoreError::from)
-        })
-        .collect();
+fn apply_batch(conn: &Connection, batch: &mut [Box<dyn WriteJob>]) -> StoreResult<()> {
+    let mut tx =
+        rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    for job in batch.iter_mut() {
+        let savepoint = tx.savepoint()?;
+        if job.apply(&savepoint) {
+            savepoint.commit()?;
+        }
+        // Dropped uncommitted: rolled back, so a failed write undoes only itself.
+    }
     tx.commit()?;
-    Ok(outcomes)
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -568,7 +628,7 @@ impl UserRepo for SqliteStore {
             password_hash: user.password_hash,
             created_at: now(),
         };
-        self.run(move |conn| {
+        self.write(move |conn| {
             exec(
                 conn,
                 "INSERT INTO users (id, email, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -606,7 +666,7 @@ impl UserRepo for SqliteStore {
 
     async fn delete(&self, id: &Id) -> StoreResult<bool> {
         let id = id.clone();
-        self.run(move |conn| Ok(exec(conn, "DELETE FROM users WHERE id = ?1", [id])? > 0))
+        self.write(move |conn| Ok(exec(conn, "DELETE FROM users WHERE id = ?1", [id])? > 0))
             .await
     }
 
@@ -624,7 +684,7 @@ impl SessionRepo for SqliteStore {
     async fn start(&self, session: NewSession) -> StoreResult<StartOutcome> {
         let record = session.into_record(now());
         let content = to_json(&record.content)?;
-        self.run(move |conn| {
+        self.write(move |conn| {
             let inserted = exec(
                 conn,
                 "INSERT INTO sessions (id, candidate_id, candidate_email, template_id, template_version, recruiter_id, status, prompt_budget, started_at, deadline, content, title)
@@ -723,11 +783,10 @@ impl SessionRepo for SqliteStore {
     async fn save_answer(&self, id: &Id, answer: AnswerRecord) -> StoreResult<SaveOutcome> {
         let id = id.clone();
         let value = to_json(&answer.answer)?;
-        self.run(move |conn| {
-            // One write transaction: the session cannot be closed between the check and the save.
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        self.write(move |conn| {
+            // One write: the session cannot be closed between the check and the save.
             let state: Option<(SessionStatus, i64)> = query_row(
-                    &tx,
+                    conn,
                     "SELECT status, deadline FROM sessions WHERE id = ?1",
                     [&id],
                     |row| Ok((row.get(0)?, row.get(1)?)),
@@ -743,7 +802,7 @@ impl SessionRepo for SqliteStore {
                 }
                 Some(_) => {
                     exec(
-                        &tx,
+                        conn,
                         "INSERT INTO answers (session_id, question_id, answer, submitted_at) VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (session_id, question_id) DO UPDATE SET answer = excluded.answer, submitted_at = excluded.submitted_at",
                         params![id, answer.question_id, value, millis(answer.submitted_at)],
@@ -751,7 +810,6 @@ impl SessionRepo for SqliteStore {
                     SaveOutcome::Saved
                 }
             };
-            tx.commit()?;
             Ok(outcome)
         })
         .await
@@ -759,7 +817,7 @@ impl SessionRepo for SqliteStore {
 
     async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome> {
         let id = id.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             // The guard and the increment are one statement: SQLite serialises writers, so the
             // budget can never be overspent whatever the concurrency.
             let spent = query_row(
@@ -812,7 +870,7 @@ impl SessionRepo for SqliteStore {
 
     async fn close(&self, id: &Id, ended_at: DateTime<Utc>) -> StoreResult<Option<SessionRecord>> {
         let id = id.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let closed = exec(
                 conn,
                 "UPDATE sessions SET status = 'completed', ended_at = ?2
@@ -831,7 +889,7 @@ impl SessionRepo for SqliteStore {
         let id = id.clone();
         let scores = to_json(&grading.scores)?;
         let grading = to_json(grading)?;
-        self.run(move |conn| {
+        self.write(move |conn| {
             exec(
                 conn,
                 "UPDATE sessions SET grading = ?2, scores = ?3 WHERE id = ?1 AND status = 'completed'",
@@ -950,7 +1008,7 @@ impl SessionRepo for SqliteStore {
 
     async fn refund_prompt(&self, id: &Id) -> StoreResult<()> {
         let id = id.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             exec(
                 conn,
                 "UPDATE sessions SET used_prompts = used_prompts - 1 WHERE id = ?1 AND used_prompts > 0",
@@ -962,10 +1020,10 @@ impl SessionRepo for SqliteStore {
     }
 
     async fn record_prompt(&self, p: PromptRecord) -> StoreResult<()> {
-        self.run(move |conn| {
-            let tx = conn.transaction()?;
+        // One write: the exchange and its count land together or not at all.
+        self.write(move |conn| {
             exec(
-                &tx,
+                conn,
                 "INSERT INTO prompts (id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
@@ -983,12 +1041,11 @@ impl SessionRepo for SqliteStore {
             )?;
             if p.was_blocked {
                 exec(
-                    &tx,
+                    conn,
                     "UPDATE sessions SET blocked_prompts = blocked_prompts + 1 WHERE id = ?1",
                     [&p.session_id],
                 )?;
             }
-            tx.commit()?;
             Ok(())
         })
         .await
@@ -1029,7 +1086,7 @@ impl SessionRepo for SqliteStore {
     }
 
     async fn add_event(&self, event: IntegrityRecord) -> StoreResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             exec(
                 conn,
                 "INSERT INTO integrity_events (id, session_id, ts, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1133,7 +1190,7 @@ impl TemplateRepo for SqliteStore {
     async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord> {
         let record = template.into_record();
         let content = to_json(&record.content)?;
-        self.run(move |conn| {
+        self.write(move |conn| {
             exec(
                 conn,
                 "INSERT INTO templates (id, owner_id, status, version, created_at, updated_at, content)
@@ -1179,7 +1236,7 @@ impl TemplateRepo for SqliteStore {
         let id = id.clone();
         let content = to_json(&content)?;
         let next_version = expected_version + u32::from(new_version);
-        self.run(move |conn| {
+        self.write(move |conn| {
             let sql = format!(
                 "UPDATE templates SET content = ?3, version = ?4, updated_at = ?5
                  WHERE id = ?1 AND version = ?2
@@ -1202,7 +1259,7 @@ impl TemplateRepo for SqliteStore {
         status: TemplateStatus,
     ) -> StoreResult<Option<TemplateRecord>> {
         let id = id.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let sql = format!(
                 "UPDATE templates SET status = ?2, updated_at = ?3 WHERE id = ?1
                  RETURNING {TEMPLATE_COLUMNS}"
@@ -1234,13 +1291,22 @@ impl ChatRepo for SqliteStore {
             speaker,
             message: message.to_owned(),
         };
-        let (reply, stored) = oneshot::channel();
-        let gone = || StoreError::Unavailable("the chat writer has stopped".into());
-        self.chat_lines
-            .send((record.clone(), reply))
-            .await
-            .map_err(|_| gone())?;
-        stored.await.map_err(|_| gone())??;
+        let line = record.clone();
+        self.write(move |conn| {
+            exec(
+                conn,
+                "INSERT INTO chat_messages (id, session_id, ts, speaker, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    line.id,
+                    line.session_id,
+                    millis(line.timestamp),
+                    line.speaker.as_str(),
+                    line.message
+                ],
+            )?;
+            Ok(())
+        })
+        .await?;
         Ok(record)
     }
 
@@ -1270,9 +1336,8 @@ impl ChatRepo for SqliteStore {
 #[async_trait]
 impl Health for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        // Takes the write lock for an instant: ready means writes can be served too, which a
-        // read (or a constant) would not notice when another process holds the lock.
-        self.run(|conn| Ok(conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")?))
-            .await
+        // An empty write: ready means the writer is running and can take the write lock, which
+        // a read (or a constant) would not notice when another process holds the lock.
+        self.write(|_| Ok(())).await
     }
 }
