@@ -526,6 +526,10 @@ async fn template_edits_apply_only_at_the_expected_version() {
             .await
             .unwrap();
         assert_eq!(t.version, 1);
+        assert_eq!(
+            store.templates.status(&t.id).await.unwrap(),
+            Some(TemplateStatus::Draft)
+        );
 
         let in_place = store
             .templates
@@ -600,6 +604,16 @@ async fn template_edits_apply_only_at_the_expected_version() {
             .unwrap()
             .unwrap();
         assert_eq!(published.status, TemplateStatus::Published, "{name}");
+        assert_eq!(
+            store.templates.status(&t.id).await.unwrap(),
+            Some(TemplateStatus::Published),
+            "{name}: the status alone"
+        );
+        assert_eq!(
+            store.templates.status(&new_id()).await.unwrap(),
+            None,
+            "{name}"
+        );
         assert_eq!(
             store
                 .templates

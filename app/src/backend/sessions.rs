@@ -227,21 +227,26 @@ pub async fn start(
     raw_template_id: &str,
 ) -> Result<SessionView, AppError> {
     let template_id = parse_id(raw_template_id)?;
-    let template = match state.store.templates.find(&template_id).await? {
-        Some(t) if t.status == TemplateStatus::Published => t,
-        _ => return Err(AppError::NotFound(TEMPLATE_NOT_FOUND.into())),
-    };
+    let not_found = || AppError::NotFound(TEMPLATE_NOT_FOUND.into());
     if let Some(existing) = state
         .store
         .sessions
         .find_in_progress(candidate, &template_id)
         .await?
     {
+        // Resuming needs the template's status only: the session has its own copy of the test.
+        if state.store.templates.status(&template_id).await? != Some(TemplateStatus::Published) {
+            return Err(not_found());
+        }
         let existing = settle(state, existing).await?;
         if existing.status == SessionStatus::InProgress {
             return Ok(view(state, &existing, true));
         }
     }
+    let template = match state.store.templates.find(&template_id).await? {
+        Some(t) if t.status == TemplateStatus::Published => t,
+        _ => return Err(not_found()),
+    };
     let started_at = now();
     let deadline =
         started_at + chrono::Duration::minutes(i64::from(template.content.time_limit_minutes));

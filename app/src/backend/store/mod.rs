@@ -422,6 +422,8 @@ impl NewTemplate {
 pub trait TemplateRepo: Send + Sync {
     async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord>;
     async fn find(&self, id: &Id) -> StoreResult<Option<TemplateRecord>>;
+    /// The template's status alone (its content is not read).
+    async fn status(&self, id: &Id) -> StoreResult<Option<TemplateStatus>>;
     /// The owner's templates, newest first.
     async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>>;
     /// Every published template, newest first.

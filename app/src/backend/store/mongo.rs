@@ -1098,6 +1098,21 @@ impl TemplateRepo for MongoStore {
         found.as_ref().map(template_from_doc).transpose()
     }
 
+    async fn status(&self, id: &Id) -> StoreResult<Option<TemplateStatus>> {
+        let found = self
+            .collection(TEMPLATES)
+            .find_one(doc! { "_id": oid(id) })
+            .projection(doc! { "_id": 0, "status": 1 })
+            .await
+            .map_err(map_err)?;
+        found
+            .map(|d| {
+                let status = get_str(&d, "status")?;
+                TemplateStatus::parse(status).ok_or_else(|| corrupt("status", status))
+            })
+            .transpose()
+    }
+
     async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>> {
         self.templates_matching(doc! { "owner_id": oid(owner_id) })
             .await

@@ -1215,6 +1215,20 @@ impl TemplateRepo for SqliteStore {
         self.run(move |conn| find_template(conn, &id)).await
     }
 
+    async fn status(&self, id: &Id) -> StoreResult<Option<TemplateStatus>> {
+        let id = id.clone();
+        self.run(move |conn| {
+            Ok(query_row(
+                conn,
+                "SELECT status FROM templates WHERE id = ?1",
+                [&id],
+                |row| row.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
     async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>> {
         let owner_id = owner_id.clone();
         self.run(move |conn| list_templates(conn, "owner_id", owner_id.as_str()))
