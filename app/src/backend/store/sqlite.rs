@@ -468,13 +468,23 @@ fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, index: usize) -> r
     })
 }
 
+/// A JSON column that may be NULL.
+fn optional_json_column<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<T>> {
+    match row.get_ref(index)? {
+        ValueRef::Null => Ok(None),
+        _ => json_column(row, index).map(Some),
+    }
+}
+
 fn to_json(value: &impl serde::Serialize) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
 /// A session row without its answers (see [`load_answers`]).
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
-    let grading: Option<String> = row.get(14)?;
     Ok(SessionRecord {
         id: row.get(0)?,
         candidate_id: row.get(1)?,
@@ -491,10 +501,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
         ended_at: optional_time_at(row, 12)?,
         content: json_column(row, 13)?,
         answers: Vec::new(),
-        grading: match grading {
-            None => None,
-            Some(_) => Some(json_column(row, 14)?),
-        },
+        grading: optional_json_column(row, 14)?,
     })
 }
 
@@ -542,7 +549,6 @@ fn select_overviews(
     let overviews = conn
         .prepare_cached(&sql)?
         .query_map(params, |row| {
-            let scores: Option<String> = row.get(12)?;
             Ok(SessionOverview {
                 id: row.get(0)?,
                 candidate_id: row.get(1)?,
@@ -556,10 +562,7 @@ fn select_overviews(
                 started_at: time_at(row, 9)?,
                 deadline: time_at(row, 10)?,
                 ended_at: optional_time_at(row, 11)?,
-                scores: match scores {
-                    None => None,
-                    Some(_) => Some(json_column(row, 12)?),
-                },
+                scores: optional_json_column(row, 12)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -743,17 +746,13 @@ impl SessionRepo for SqliteStore {
                  FROM sessions WHERE id = ?1",
                 params![id, question_id],
                 |row| {
-                    let question: Option<String> = row.get(5)?;
                     Ok(SessionQuestion {
                         id: row.get(0)?,
                         candidate_id: row.get(1)?,
                         status: row.get(2)?,
                         deadline: time_at(row, 3)?,
                         graded: row.get(4)?,
-                        question: match question {
-                            None => None,
-                            Some(_) => Some(json_column(row, 5)?),
-                        },
+                        question: optional_json_column(row, 5)?,
                     })
                 },
             )
