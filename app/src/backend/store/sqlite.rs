@@ -1354,3 +1354,64 @@ impl Health for SqliteStore {
         self.write(|_| Ok(())).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insert_user(conn: &Connection, email: &str) -> StoreResult<()> {
+        exec(
+            conn,
+            "INSERT INTO users (id, email, role, password_hash, created_at) VALUES (?1, ?2, 'candidate', 'hash', 0)",
+            params![new_id(), email],
+        )?;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_panicking_write_is_undone_alone_and_the_others_land() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("open");
+        // Queued together, so the writer usually takes them as one batch; what each write's
+        // outcome is does not depend on that.
+        let (kept, failed, panicked, after) = tokio::join!(
+            store.write(|conn| insert_user(conn, "kept@example.com")),
+            store.write(|conn| {
+                insert_user(conn, "failed@example.com")?;
+                Err::<(), _>(StoreError::Internal("refused".into()))
+            }),
+            store.write(|conn| -> StoreResult<()> {
+                insert_user(conn, "panicked@example.com")?;
+                panic!("a bug in a write");
+            }),
+            store.write(|conn| insert_user(conn, "after@example.com")),
+        );
+        assert!(kept.is_ok(), "{kept:?}");
+        assert!(
+            matches!(&failed, Err(StoreError::Internal(m)) if m == "refused"),
+            "{failed:?}"
+        );
+        assert!(
+            matches!(&panicked, Err(StoreError::Internal(m)) if m.contains("panicked")),
+            "{panicked:?}"
+        );
+        assert!(after.is_ok(), "{after:?}");
+        for (email, stored) in [
+            ("kept@example.com", true),
+            ("failed@example.com", false),
+            ("panicked@example.com", false),
+            ("after@example.com", true),
+        ] {
+            let found = UserRepo::find_by_email(&store, email).await.expect("read");
+            assert_eq!(found.is_some(), stored, "{email}");
+        }
+        // The writer goes on after a panic.
+        assert!(
+            store
+                .write(|conn| insert_user(conn, "later@example.com"))
+                .await
+                .is_ok()
+        );
+        assert_eq!(UserRepo::count(&store).await.expect("count"), 3);
+    }
+}
