@@ -177,10 +177,9 @@ pub(crate) async fn settle(
     }
 }
 
-/// The candidate's own session, settled; anyone else's is reported exactly like a missing one.
 /// The candidate's own session (someone else's is reported as missing), settled if its deadline
 /// has passed.
-pub(crate) async fn owned(
+async fn owned(
     state: &AppState,
     candidate: &Id,
     raw_id: &str,
