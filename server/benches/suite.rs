@@ -415,11 +415,15 @@ fn endpoints() -> Vec<(&'static str, Request)> {
         ),
         (
             "`POST /candidate/llm-prompt/{id}` (offline assistant)",
+            // Spread over every candidate's sessions: a session's budget is at most 1,000 prompts
+            // (the product's limit), which one client alone spends within a row.
             Arc::new(|w: &World, c, n| {
-                let session = &w.sessions[c][n as usize % SESSION_TEMPLATES];
+                let n = n as usize;
+                let k = (c + n) % w.candidates.len();
+                let session = &w.sessions[k][(n / w.candidates.len()) % SESSION_TEMPLATES];
                 w.client
                     .post(format!("{}/api/v1/candidate/llm-prompt/{session}", w.base))
-                    .bearer_auth(&w.candidates[c])
+                    .bearer_auth(&w.candidates[k])
                     .json(&json!({ "prompt": "How does Array.prototype.map work?" }))
             }),
         ),

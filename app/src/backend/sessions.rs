@@ -179,11 +179,7 @@ pub(crate) async fn settle(
 
 /// The candidate's own session (someone else's is reported as missing), settled if its deadline
 /// has passed.
-async fn owned(
-    state: &AppState,
-    candidate: &Id,
-    raw_id: &str,
-) -> Result<SessionRecord, AppError> {
+async fn owned(state: &AppState, candidate: &Id, raw_id: &str) -> Result<SessionRecord, AppError> {
     let id = parse_id(raw_id)?;
     match state.store.sessions.find(&id).await? {
         Some(record) if &record.candidate_id == candidate => settle(state, record).await,
