@@ -189,21 +189,17 @@ impl SqliteStore {
             .map_err(|e| StoreError::Internal(e.to_string()))?
             .post_create(Hook::async_fn(|conn, _| {
                 Box::pin(async move {
-                    conn.interact(|c| {
-                        c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-                        c.execute_batch(CONNECTION_PRAGMAS)
-                    })
-                    .await
-                    .map_err(|e| HookError::Message(e.to_string().into()))?
-                    .map_err(HookError::Backend)
+                    conn.interact(|c| configure(c))
+                        .await
+                        .map_err(|e| HookError::Message(e.to_string().into()))?
+                        .map_err(HookError::Backend)
                 })
             }))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         run_on(&pool, migrate).await?;
         let writer = Connection::open(data_dir.join(DB_FILE))?;
-        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        writer.execute_batch(CONNECTION_PRAGMAS)?;
+        configure(&writer)?;
         let (writes, queue) = std::sync::mpsc::sync_channel(WRITE_QUEUE);
         // Ends when the store (the queue's only sender) is dropped.
         std::thread::Builder::new()
@@ -251,6 +247,12 @@ impl SqliteStore {
     {
         run_on(&self.pool, f).await
     }
+}
+
+/// Settings of every connection, the pool's and the writer's.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(CONNECTION_PRAGMAS)
 }
 
 async fn run_on<T, F>(pool: &Pool, f: F) -> StoreResult<T>
