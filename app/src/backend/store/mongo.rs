@@ -191,6 +191,16 @@ fn get_str<'a>(d: &'a Document, field: &str) -> StoreResult<&'a str> {
     d.get_str(field).map_err(|e| corrupt(field, e))
 }
 
+/// A text field holding one of a type's wire names (a status, a role).
+fn get_parsed<T>(
+    d: &Document,
+    field: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> StoreResult<T> {
+    let raw = get_str(d, field)?;
+    parse(raw).ok_or_else(|| corrupt(field, raw))
+}
+
 fn get_time(d: &Document, field: &str) -> StoreResult<DateTime<Utc>> {
     let t = d.get_datetime(field).map_err(|e| corrupt(field, e))?;
     DateTime::from_timestamp_millis(t.timestamp_millis())
@@ -229,11 +239,10 @@ fn user_doc(u: &UserRecord) -> Document {
 }
 
 fn user_from_doc(d: &Document) -> StoreResult<UserRecord> {
-    let role = get_str(d, "role")?;
     Ok(UserRecord {
         id: get_id(d, "_id")?,
         email: get_str(d, "email")?.to_owned(),
-        role: Role::parse(role).ok_or_else(|| corrupt("role", role))?,
+        role: get_parsed(d, "role", Role::parse)?,
         password_hash: get_str(d, "password_hash")?.to_owned(),
         created_at: get_time(d, "created_at")?,
     })
@@ -282,7 +291,6 @@ fn session_doc(s: &SessionRecord) -> StoreResult<Document> {
 }
 
 fn session_from_doc(d: &Document) -> StoreResult<SessionRecord> {
-    let status = get_str(d, "status")?;
     let content = d
         .get_document("content")
         .map_err(|e| corrupt("content", e))?
@@ -310,7 +318,7 @@ fn session_from_doc(d: &Document) -> StoreResult<SessionRecord> {
         template_id: get_id(d, "template_id")?,
         template_version: get_count(d, "template_version")?,
         recruiter_id: get_id(d, "recruiter_id")?,
-        status: SessionStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
+        status: get_parsed(d, "status", SessionStatus::parse)?,
         prompt_budget: get_count(d, "prompt_budget")?,
         used_prompts: get_count(d, "used_prompts")?,
         blocked_prompts: get_count(d, "blocked_prompts")?,
@@ -334,7 +342,6 @@ fn overview_projection() -> Document {
 
 /// A session document projected by [`overview_projection`].
 fn overview_from_doc(d: &Document) -> StoreResult<SessionOverview> {
-    let status = get_str(d, "status")?;
     let title = d
         .get_document("content")
         .and_then(|c| c.get_str("title"))
@@ -356,7 +363,7 @@ fn overview_from_doc(d: &Document) -> StoreResult<SessionOverview> {
         candidate_email: get_str(d, "candidate_email")?.to_owned(),
         template_id: get_id(d, "template_id")?,
         title: title.to_owned(),
-        status: SessionStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
+        status: get_parsed(d, "status", SessionStatus::parse)?,
         prompt_budget: get_count(d, "prompt_budget")?,
         used_prompts: get_count(d, "used_prompts")?,
         blocked_prompts: get_count(d, "blocked_prompts")?,
@@ -384,7 +391,6 @@ fn question_projection(question_id: Option<&str>) -> Document {
 
 /// A session document projected by [`question_projection`].
 fn session_question_from_doc(d: &Document) -> StoreResult<SessionQuestion> {
-    let status = get_str(d, "status")?;
     // `$elemMatch` leaves the one matching question, or no `questions` when none matched.
     let question = match d
         .get_document("content")
@@ -404,7 +410,7 @@ fn session_question_from_doc(d: &Document) -> StoreResult<SessionQuestion> {
     Ok(SessionQuestion {
         id: get_id(d, "_id")?,
         candidate_id: get_id(d, "candidate_id")?,
-        status: SessionStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
+        status: get_parsed(d, "status", SessionStatus::parse)?,
         deadline: get_time(d, "deadline")?,
         graded: matches!(d.get("grading"), Some(Bson::Document(g)) if g.contains_key("scores")),
         question,
@@ -613,7 +619,6 @@ fn content_doc(content: &TemplateContent) -> StoreResult<Document> {
 }
 
 fn template_from_doc(d: &Document) -> StoreResult<TemplateRecord> {
-    let status = get_str(d, "status")?;
     let content = d
         .get_document("content")
         .map_err(|e| corrupt("content", e))?
@@ -621,7 +626,7 @@ fn template_from_doc(d: &Document) -> StoreResult<TemplateRecord> {
     Ok(TemplateRecord {
         id: get_id(d, "_id")?,
         owner_id: get_id(d, "owner_id")?,
-        status: TemplateStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
+        status: get_parsed(d, "status", TemplateStatus::parse)?,
         version: get_count(d, "version")?,
         created_at: get_time(d, "created_at")?,
         updated_at: get_time(d, "updated_at")?,
@@ -857,7 +862,9 @@ impl SessionRepo for MongoStore {
             .map_err(map_err)?;
         Ok(match found {
             None => SpendOutcome::NotFound,
-            Some(d) if get_str(&d, "status")? == SessionStatus::InProgress.as_str() => {
+            Some(d)
+                if get_parsed(&d, "status", SessionStatus::parse)? == SessionStatus::InProgress =>
+            {
                 SpendOutcome::BudgetExhausted
             }
             Some(_) => SpendOutcome::NotActive,
@@ -1106,10 +1113,7 @@ impl TemplateRepo for MongoStore {
             .await
             .map_err(map_err)?;
         found
-            .map(|d| {
-                let status = get_str(&d, "status")?;
-                TemplateStatus::parse(status).ok_or_else(|| corrupt("status", status))
-            })
+            .map(|d| get_parsed(&d, "status", TemplateStatus::parse))
             .transpose()
     }
 
