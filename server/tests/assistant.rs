@@ -443,7 +443,14 @@ async fn the_budget_is_enforced_and_every_refusal_has_its_status() {
         )
         .await;
     assert_eq!(ended.status(), 200);
-    assert_eq!(send(json!({ "prompt": "hi" }), me).await, 400);
+    let used = t.used().await;
+    assert_eq!(send(json!({ "prompt": "hi" }), me.clone()).await, 400);
+    // An ended session says so before it finds fault with the question asked about.
+    assert_eq!(
+        send(json!({ "prompt": "hi", "question_id": "nope" }), me).await,
+        400
+    );
+    assert_eq!(t.used().await, used, "nothing is spent on an ended session");
 }
 
 #[tokio::test]

@@ -227,8 +227,16 @@ async fn a_candidate_takes_a_test_from_start_to_scores_and_the_recruiter_sees_th
     let again: Value = w.end(c, &id).await.json().await.unwrap();
     assert_eq!(again, scores, "ending again returns the same scores");
 
+    // The session's test is in memory from the answers above; its end is still seen.
     let late = w.answer(c, &id, "one", json!(0)).await;
     assert_eq!(late.status(), 400);
+    let body: Value = late.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("ended"), "{body}");
+    // An ended session says so before it finds fault with the answer, …
+    let late_and_wrong = w.answer(c, &id, "one", json!("text")).await;
+    assert_eq!(late_and_wrong.status(), 400);
+    // … but not before it finds that the question is not in the test.
+    assert_eq!(w.answer(c, &id, "nope", json!(0)).await.status(), 404);
 
     let mine: Value = w
         .app

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod fixed;
 pub mod judge;
 pub mod live;
 pub mod results;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub sandbox: Arc<sandbox::Pool>,
     /// Who hears what happens in each session (sockets of the chat and the live view).
     pub rooms: Arc<dyn live::Rooms>,
+    /// What never changes in the sessions being taken, kept between their requests.
+    pub fixed_sessions: Arc<fixed::FixedSessions>,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
             run_throttle: Arc::new(sessions::run_throttle()),
             assistant,
             rooms: Arc::new(live::LocalRooms::default()),
+            fixed_sessions: Arc::new(fixed::FixedSessions::default()),
         })
     }
 }

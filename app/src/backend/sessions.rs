@@ -7,6 +7,7 @@
 use super::AppState;
 use super::auth::throttle::{Throttle, ThrottlePolicy};
 use super::error::AppError;
+use super::fixed::FixedSession;
 use super::store::{
     AnswerRecord, IntegrityRecord, NewSession, SaveOutcome, SessionOverview, SessionQuestion,
     SessionRecord, StartOutcome, new_id, now, rfc3339,
@@ -23,6 +24,7 @@ use crate::session::{
 use crate::template::{QuestionKind, TemplateStatus};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const NOT_FOUND: &str = "Session not found.";
@@ -214,6 +216,40 @@ pub(crate) async fn owned_question(
     Ok(found)
 }
 
+/// What never changes in the candidate's own session (someone else's is reported as missing),
+/// for a request that then writes to it only if it is still in progress: the write checks that,
+/// so the session's state is not read here.
+pub(crate) async fn fixed_owned(
+    state: &AppState,
+    candidate: &Id,
+    raw_id: &str,
+) -> Result<Arc<FixedSession>, AppError> {
+    let id = parse_id(raw_id)?;
+    match state.fixed_sessions.get(&state.store, &id).await? {
+        Some(session) if &session.candidate_id == candidate => Ok(session),
+        _ => Err(AppError::NotFound(NOT_FOUND.into())),
+    }
+}
+
+/// The refusal of a request to a session that is no longer in progress, once the session is
+/// ended and graded (a write found it so, or its deadline has passed).
+pub(crate) async fn ended(state: &AppState, id: &Id) -> AppError {
+    match expire(state, id).await {
+        Ok(()) => AppError::BadRequest(ENDED.into()),
+        Err(err) => err,
+    }
+}
+
+/// `err`, the refusal of a request's input, unless the session has ended: a request to an
+/// ended session is told that first, whatever its input.
+pub(crate) async fn ended_or(state: &AppState, id: &Id, err: AppError) -> AppError {
+    match state.store.sessions.find_question(id, None).await {
+        Ok(Some(found)) if found.status != SessionStatus::InProgress => ended(state, id).await,
+        Ok(_) => err,
+        Err(store) => store.into(),
+    }
+}
+
 /// Starts the published template, or resumes the candidate's attempt of it that is in progress.
 pub async fn start(
     state: &AppState,
@@ -342,14 +378,17 @@ pub async fn submit_answer(
     raw_id: &str,
     input: AnswerInput,
 ) -> Result<Message, AppError> {
-    let session = owned_question(state, candidate, raw_id, Some(&input.question_id)).await?;
+    let session = fixed_owned(state, candidate, raw_id).await?;
     let question = session
-        .question
+        .question(&input.question_id)
         .ok_or_else(|| AppError::NotFound(QUESTION_NOT_FOUND.into()))?;
-    if session.status != SessionStatus::InProgress {
-        return Err(AppError::BadRequest(ENDED.into()));
+    if now() >= session.deadline {
+        return Err(ended(state, &session.id).await);
     }
-    let answer = normalize_answer(&question.kind, input.answer)?;
+    let answer = match normalize_answer(&question.kind, input.answer) {
+        Ok(answer) => answer,
+        Err(err) => return Err(ended_or(state, &session.id, err).await),
+    };
     let submitted_at = now();
     let saved = state
         .store
@@ -368,7 +407,7 @@ pub async fn submit_answer(
             state.rooms.publish(
                 &session.id,
                 LiveEvent::AnswerSaved {
-                    question_id: question.id,
+                    question_id: question.id.clone(),
                     timestamp: rfc3339(submitted_at),
                 },
             );
@@ -376,11 +415,7 @@ pub async fn submit_answer(
                 message: "Answer submitted successfully".into(),
             })
         }
-        SaveOutcome::NotActive => {
-            // The deadline passed between the read and the write: settle it now.
-            expire(state, &session.id).await?;
-            Err(AppError::BadRequest(ENDED.into()))
-        }
+        SaveOutcome::NotActive => Err(ended(state, &session.id).await),
         SaveOutcome::NotFound => Err(AppError::NotFound(NOT_FOUND.into())),
     }
 }

@@ -13,13 +13,11 @@ pub mod provider;
 
 use super::AppState;
 use super::error::AppError;
-use super::sessions::{ENDED, owned_question};
+use super::sessions::{ended, ended_or, fixed_owned, owned_question};
 use super::store::{PromptRecord, SpendOutcome, new_id, now, rfc3339};
 use crate::live::LiveEvent;
 use crate::model::Id;
-use crate::session::{
-    AssistantEvent, MAX_PROMPT_CHARS, PromptInput, PromptLine, PromptReply, SessionStatus,
-};
+use crate::session::{AssistantEvent, MAX_PROMPT_CHARS, PromptInput, PromptLine, PromptReply};
 use crate::template::{Question, QuestionKind};
 use futures_util::{Stream, StreamExt};
 use gatekeeper::{Block, Holdback, QuestionInfo, check_prompt, check_reply, refusal};
@@ -91,23 +89,25 @@ async fn begin(
         )));
     }
     let question_id = input.question_id.as_deref().filter(|q| !q.is_empty());
-    let session = owned_question(state, candidate, raw_session_id, question_id).await?;
-    if session.status != SessionStatus::InProgress {
-        return Err(AppError::BadRequest(ENDED.into()));
+    let session = fixed_owned(state, candidate, raw_session_id).await?;
+    if now() >= session.deadline {
+        return Err(ended(state, &session.id).await);
     }
-    let question = match (question_id, &session.question) {
-        (None, _) => None,
-        (Some(_), Some(question)) => Some(question),
-        (Some(id), None) => {
-            return Err(AppError::invalid(format!(
-                "question_id: no question `{id}` in this test"
-            )));
-        }
+    let question = match question_id {
+        None => None,
+        Some(id) => match session.question(id) {
+            Some(question) => Some(question),
+            None => {
+                let unknown =
+                    AppError::invalid(format!("question_id: no question `{id}` in this test"));
+                return Err(ended_or(state, &session.id, unknown).await);
+            }
+        },
     };
     let spent = match state.store.sessions.spend_prompt(&session.id).await? {
         SpendOutcome::Spent(record) => record,
         SpendOutcome::BudgetExhausted => return Err(AppError::Forbidden(BUDGET_EXCEEDED.into())),
-        SpendOutcome::NotActive => return Err(AppError::BadRequest(ENDED.into())),
+        SpendOutcome::NotActive => return Err(ended(state, &session.id).await),
         SpendOutcome::NotFound => {
             return Err(AppError::NotFound("Session not found.".into()));
         }
