@@ -31,6 +31,21 @@ async fn candidate() -> Result<crate::backend::Caller, ApiError> {
     Ok((cx, user))
 }
 
+/// The candidate by their token alone, for the services that confirm the account themselves
+/// (see [`crate::backend::auth::Claimant`]).
+#[cfg(feature = "ssr")]
+async fn candidate_claimant() -> Result<
+    (
+        crate::backend::ServerFnContext,
+        crate::backend::auth::Claimant,
+    ),
+    ApiError,
+> {
+    let (cx, crate::backend::auth::web::CandidateClaimant(claimant)) =
+        crate::backend::server_fn_caller().await?;
+    Ok((cx, claimant))
+}
+
 /// Every published test.
 #[server(endpoint = "candidate/tests", output = JsonText)]
 pub async fn available_tests() -> Result<Vec<AvailableTest>, ApiError> {
@@ -84,10 +99,10 @@ pub async fn save_answer(
     question_id: String,
     answer: Answer,
 ) -> Result<(), ApiError> {
-    let (cx, user) = candidate().await?;
+    let (cx, candidate) = candidate_claimant().await?;
     crate::backend::sessions::submit_answer(
         &cx.state,
-        &user.id,
+        &candidate,
         &session_id,
         crate::session::AnswerInput {
             question_id,
@@ -163,9 +178,9 @@ pub async fn ask_assistant(
 ) -> Result<ByteStream<ApiError>, ApiError> {
     use crate::session::AssistantEvent;
     use futures_util::StreamExt;
-    let (cx, user) = candidate().await?;
+    let (cx, candidate) = candidate_claimant().await?;
     let events =
-        crate::backend::assistant::ask_streaming(cx.state.clone(), &user.id, &session_id, input)
+        crate::backend::assistant::ask_streaming(cx.state.clone(), &candidate, &session_id, input)
             .await
             .map_err(|err| cx.fail(err))?;
     let mut shown = String::new();

@@ -82,8 +82,24 @@ fn session(budget: u32) -> NewSession {
     }
 }
 
-/// Starts a session that must be new.
-async fn started(store: &Store, new: NewSession) -> SessionRecord {
+/// Starts a session that must be new, for a candidate account that exists (one is created when
+/// `new` names none): answers and prompts are taken only from sessions whose owner has one.
+async fn started(store: &Store, mut new: NewSession) -> SessionRecord {
+    if store
+        .users
+        .find_by_id(&new.candidate_id)
+        .await
+        .expect("find the candidate")
+        .is_none()
+    {
+        let email = format!("candidate-{}@example.com", new_id());
+        let account = store
+            .users
+            .insert(user(&email, Role::Candidate))
+            .await
+            .expect("create the candidate");
+        new.candidate_id = account.id;
+    }
     match store.sessions.start(new).await.expect("start") {
         StartOutcome::Started(record) => record,
         other => panic!("expected a new session, got {other:?}"),
@@ -200,12 +216,12 @@ async fn parallel_registrations_of_one_email_store_exactly_one() {
 }
 
 /// Spends from 20 concurrent callers and returns how many spends succeeded.
-async fn spend_concurrently(store: &Store, id: &Id, callers: usize) -> (usize, usize) {
+async fn spend_concurrently(store: &Store, s: &SessionRecord, callers: usize) -> (usize, usize) {
     let tasks: Vec<_> = (0..callers)
         .map(|_| {
             let store = store.clone();
-            let id = id.clone();
-            tokio::spawn(async move { store.sessions.spend_prompt(&id).await })
+            let (id, owner) = (s.id.clone(), s.candidate_id.clone());
+            tokio::spawn(async move { store.sessions.spend_prompt(&id, &owner).await })
         })
         .collect();
     let (mut spent, mut exhausted) = (0, 0);
@@ -226,7 +242,7 @@ async fn a_guarded_spend_applies_exactly_budget_times_under_20_concurrent_caller
         let store = engine.open().await;
         for budget in [0_u32, 1, 5, 7] {
             let s = started(&store, session(budget)).await;
-            let (spent, exhausted) = spend_concurrently(&store, &s.id, 20).await;
+            let (spent, exhausted) = spend_concurrently(&store, &s, 20).await;
             assert_eq!(spent, budget as usize, "{name}: budget {budget}");
             assert_eq!(exhausted, 20 - budget as usize, "{name}: budget {budget}");
             let after = store
@@ -251,14 +267,23 @@ async fn spending_reports_each_reason_it_did_not_happen() {
         let store = engine.open().await;
         let s = started(&store, session(3)).await;
         assert_eq!(s.status, SessionStatus::InProgress, "{name}");
-        match store.sessions.spend_prompt(&s.id).await.expect(name) {
+        match store
+            .sessions
+            .spend_prompt(&s.id, &s.candidate_id)
+            .await
+            .expect(name)
+        {
             SpendOutcome::Spent(now) => {
                 assert_eq!((now.used_prompts, now.prompt_budget), (1, 3), "{name}")
             }
             other => panic!("{name}: {other:?}"),
         }
         assert_eq!(
-            store.sessions.spend_prompt(&new_id()).await.expect(name),
+            store
+                .sessions
+                .spend_prompt(&new_id(), &s.candidate_id)
+                .await
+                .expect(name),
             SpendOutcome::NotFound,
             "{name}"
         );
@@ -278,7 +303,11 @@ async fn spending_reports_each_reason_it_did_not_happen() {
             "{name}: second completion"
         );
         assert_eq!(
-            store.sessions.spend_prompt(&s.id).await.expect(name),
+            store
+                .sessions
+                .spend_prompt(&s.id, &s.candidate_id)
+                .await
+                .expect(name),
             SpendOutcome::NotActive,
             "{name}"
         );
@@ -391,8 +420,15 @@ async fn data_survives_a_restart() {
                 .insert(user("linus@example.com", Role::Candidate))
                 .await
                 .expect(name);
-            let s = started(&store, session(4)).await;
-            store.sessions.spend_prompt(&s.id).await.expect(name);
+            let s = started(
+                &store,
+                NewSession {
+                    candidate_id: u.id.clone(),
+                    ..session(4)
+                },
+            )
+            .await;
+            store.sessions.spend_prompt(&s.id, &u.id).await.expect(name);
             store
                 .chat
                 .append(&s.id, Speaker::Candidate, "still here?")
@@ -709,6 +745,68 @@ async fn answers_of(store: &Store, id: &Id) -> Vec<(String, serde_json::Value)> 
 }
 
 #[tokio::test]
+async fn answers_and_prompts_are_taken_only_for_the_owner_while_their_account_exists() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let s = started(&store, session(3)).await;
+        let stranger = store
+            .users
+            .insert(user("stranger@example.com", Role::Candidate))
+            .await
+            .expect(name);
+        let (owner, nobody) = (s.candidate_id.clone(), new_id());
+        for (who, why) in [
+            (&stranger.id, "someone else's session"),
+            (&nobody, "no such account"),
+        ] {
+            assert_eq!(
+                store
+                    .sessions
+                    .save_answer(&s.id, who, answer("q1", serde_json::json!("x")))
+                    .await
+                    .expect(name),
+                SaveOutcome::NotFound,
+                "{name}: {why}"
+            );
+            assert_eq!(
+                store.sessions.spend_prompt(&s.id, who).await.expect(name),
+                SpendOutcome::NotFound,
+                "{name}: {why}"
+            );
+        }
+        assert!(store.users.delete(&owner).await.expect(name), "{name}");
+        assert_eq!(
+            store
+                .sessions
+                .save_answer(&s.id, &owner, answer("q1", serde_json::json!("x")))
+                .await
+                .expect(name),
+            SaveOutcome::NotFound,
+            "{name}: the owner's account was deleted"
+        );
+        assert_eq!(
+            store
+                .sessions
+                .spend_prompt(&s.id, &owner)
+                .await
+                .expect(name),
+            SpendOutcome::NotFound,
+            "{name}: the owner's account was deleted"
+        );
+        let stored = store
+            .sessions
+            .find(&s.id)
+            .await
+            .expect(name)
+            .expect("session");
+        assert!(stored.answers.is_empty(), "{name}: nothing was saved");
+        assert_eq!(stored.used_prompts, 0, "{name}: nothing was spent");
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_them() {
     for engine in Engine::all() {
         let name = engine.name();
@@ -716,8 +814,14 @@ async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_th
         let s = started(&store, session(3)).await;
         let save = |a: AnswerRecord| {
             let store = store.clone();
-            let id = s.id.clone();
-            async move { store.sessions.save_answer(&id, a).await.expect("save") }
+            let (id, owner) = (s.id.clone(), s.candidate_id.clone());
+            async move {
+                store
+                    .sessions
+                    .save_answer(&id, &owner, a)
+                    .await
+                    .expect("save")
+            }
         };
         assert_eq!(
             save(answer("q1", serde_json::json!("v1"))).await,
@@ -762,7 +866,11 @@ async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_th
         assert_eq!(
             store
                 .sessions
-                .save_answer(&other.id, answer("q2", serde_json::json!([1])))
+                .save_answer(
+                    &other.id,
+                    &s.candidate_id,
+                    answer("q2", serde_json::json!([1]))
+                )
                 .await
                 .expect(name),
             SaveOutcome::Saved,
@@ -804,7 +912,11 @@ async fn answers_are_kept_one_per_question_and_only_while_the_session_accepts_th
         assert_eq!(
             store
                 .sessions
-                .save_answer(&new_id(), answer("q1", serde_json::json!("x")))
+                .save_answer(
+                    &new_id(),
+                    &s.candidate_id,
+                    answer("q1", serde_json::json!("x"))
+                )
                 .await
                 .expect(name),
             SaveOutcome::NotFound,
@@ -1263,7 +1375,11 @@ async fn assistant_exchanges_are_kept_in_order_blocked_ones_counted_and_refunds_
         for (i, blocked) in [false, true, true].into_iter().enumerate() {
             assert!(
                 matches!(
-                    store.sessions.spend_prompt(&s.id).await.expect(name),
+                    store
+                        .sessions
+                        .spend_prompt(&s.id, &s.candidate_id)
+                        .await
+                        .expect(name),
                     SpendOutcome::Spent(_)
                 ),
                 "{name}"

@@ -5,6 +5,7 @@
 //! periodically, whichever comes first.
 
 use super::AppState;
+use super::auth::Claimant;
 use super::auth::throttle::{Throttle, ThrottlePolicy};
 use super::error::AppError;
 use super::fixed::FixedSession;
@@ -372,7 +373,19 @@ fn normalize_answer(kind: &QuestionKind, answer: Value) -> Result<Value, AppErro
     }
 }
 
+/// Saves the candidate's answer. Their account is not read first: the save checks it, and a
+/// refusal confirms it (see [`Claimant`]).
 pub async fn submit_answer(
+    state: &AppState,
+    candidate: &Claimant,
+    raw_id: &str,
+    input: AnswerInput,
+) -> Result<Message, AppError> {
+    let saved = save(state, &candidate.id, raw_id, input).await;
+    candidate.confirm(state, saved).await
+}
+
+async fn save(
     state: &AppState,
     candidate: &Id,
     raw_id: &str,
@@ -395,6 +408,7 @@ pub async fn submit_answer(
         .sessions
         .save_answer(
             &session.id,
+            candidate,
             AnswerRecord {
                 question_id: question.id.clone(),
                 answer,

@@ -2,7 +2,7 @@
 //! out 401).
 
 use app::backend::AppState;
-use app::backend::auth::web::CandidateUser;
+use app::backend::auth::web::{CandidateClaimant, CandidateUser};
 use app::backend::error::AppError;
 use app::backend::{assistant, sessions};
 use app::model::Id;
@@ -55,12 +55,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 )]
 async fn llm_prompt(
     State(state): State<AppState>,
-    CandidateUser(user): CandidateUser,
+    CandidateClaimant(candidate): CandidateClaimant,
     Path(session_id): Path<String>,
     headers: HeaderMap,
     body: Result<Json<PromptInput>, JsonRejection>,
 ) -> Result<Response, AppError> {
-    let Json(input) = body?;
+    let Json(input) = candidate
+        .confirm(&state, body.map_err(AppError::from))
+        .await?;
     let streaming = headers
         .get_all(header::ACCEPT)
         .iter()
@@ -68,10 +70,10 @@ async fn llm_prompt(
         .any(|v| v.contains("text/event-stream"));
     if !streaming {
         return Ok(
-            Json(assistant::ask(&state, &user.id, &session_id, input).await?).into_response(),
+            Json(assistant::ask(&state, &candidate, &session_id, input).await?).into_response(),
         );
     }
-    let events = assistant::ask_streaming(state, &user.id, &session_id, input).await?;
+    let events = assistant::ask_streaming(state, &candidate, &session_id, input).await?;
     let events = events.map(|event| {
         let name = match &event {
             AssistantEvent::Delta { .. } => "delta",
@@ -164,13 +166,15 @@ async fn start(
 )]
 async fn submit_answer(
     State(state): State<AppState>,
-    CandidateUser(user): CandidateUser,
+    CandidateClaimant(candidate): CandidateClaimant,
     Path(session_id): Path<String>,
     body: Result<Json<AnswerInput>, JsonRejection>,
 ) -> Result<Json<Message>, AppError> {
-    let Json(input) = body?;
+    let Json(input) = candidate
+        .confirm(&state, body.map_err(AppError::from))
+        .await?;
     Ok(Json(
-        sessions::submit_answer(&state, &user.id, &session_id, input).await?,
+        sessions::submit_answer(&state, &candidate, &session_id, input).await?,
     ))
 }
 

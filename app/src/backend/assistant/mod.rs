@@ -12,6 +12,7 @@ pub mod gatekeeper;
 pub mod provider;
 
 use super::AppState;
+use super::auth::Claimant;
 use super::error::AppError;
 use super::sessions::{ended, ended_or, fixed_owned, owned_question};
 use super::store::{PromptRecord, SpendOutcome, new_id, now, rfc3339};
@@ -72,8 +73,19 @@ enum Next {
     Ask(Vec<Exchange>),
 }
 
-/// Checks the input and the session, spends one prompt and runs the gatekeeper on it.
+/// Checks the input and the session, spends one prompt and runs the gatekeeper on it. The
+/// candidate's account is not read first: the spend checks it, and a refusal confirms it.
 async fn begin(
+    state: &AppState,
+    candidate: &Claimant,
+    raw_session_id: &str,
+    input: PromptInput,
+) -> Result<(Turn, Next), AppError> {
+    let begun = spend(state, &candidate.id, raw_session_id, input).await;
+    candidate.confirm(state, begun).await
+}
+
+async fn spend(
     state: &AppState,
     candidate: &Id,
     raw_session_id: &str,
@@ -104,7 +116,12 @@ async fn begin(
             }
         },
     };
-    let spent = match state.store.sessions.spend_prompt(&session.id).await? {
+    let spent = match state
+        .store
+        .sessions
+        .spend_prompt(&session.id, candidate)
+        .await?
+    {
         SpendOutcome::Spent(record) => record,
         SpendOutcome::BudgetExhausted => return Err(AppError::Forbidden(BUDGET_EXCEEDED.into())),
         SpendOutcome::NotActive => return Err(ended(state, &session.id).await),
@@ -210,7 +227,7 @@ impl Turn {
 /// Answers one prompt of the candidate's session (see the module's documentation).
 pub async fn ask(
     state: &AppState,
-    candidate: &Id,
+    candidate: &Claimant,
     raw_session_id: &str,
     input: PromptInput,
 ) -> Result<PromptReply, AppError> {
@@ -242,7 +259,7 @@ const MAX_REPLY_BYTES: usize = 16_000;
 /// recorded.
 pub async fn ask_streaming(
     state: AppState,
-    candidate: &Id,
+    candidate: &Claimant,
     raw_session_id: &str,
     input: PromptInput,
 ) -> Result<impl Stream<Item = AssistantEvent> + Send + 'static, AppError> {

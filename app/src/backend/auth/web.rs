@@ -5,7 +5,7 @@
 use super::super::AppState;
 use super::super::error::AppError;
 use super::super::store::UserRecord;
-use super::{authenticate, require_role};
+use super::{Claimant, authenticate, claimant, require_role, wrong_role};
 use crate::model::Role;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -89,6 +89,26 @@ impl FromRequestParts<AppState> for RecruiterUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
         require_role(user, Role::Recruiter).map(RecruiterUser)
+    }
+}
+
+/// A candidate by their token alone, before the account is read (see [`Claimant`]): only for
+/// routes whose service keeps the account's guarantee itself. Any other role is refused as
+/// [`CandidateUser`] would, once the account is read.
+pub struct CandidateClaimant(pub Claimant);
+
+impl FromRequestParts<AppState> for CandidateClaimant {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = presented_token(&parts.headers)?.ok_or(AppError::Unauthorized)?;
+        let claimant = claimant(state, &token)?;
+        if claimant.role != Role::Candidate {
+            return claimant
+                .confirm(state, Err(wrong_role(Role::Candidate)))
+                .await;
+        }
+        Ok(CandidateClaimant(claimant))
     }
 }
 

@@ -314,11 +314,18 @@ pub trait SessionRepo: Send + Sync {
         template_id: &Id,
     ) -> StoreResult<Option<SessionRecord>>;
     /// Saves (or replaces) the answer to one question while the session is in progress and
-    /// `answer.submitted_at` is before its deadline.
-    async fn save_answer(&self, id: &Id, answer: AnswerRecord) -> StoreResult<SaveOutcome>;
+    /// `answer.submitted_at` is before its deadline. `NotFound` unless the session is `owner`'s
+    /// and `owner`'s account still exists: a request that did not read the account relies on it.
+    async fn save_answer(
+        &self,
+        id: &Id,
+        owner: &Id,
+        answer: AnswerRecord,
+    ) -> StoreResult<SaveOutcome>;
     /// Spends one prompt of an in-progress session if any is left, as one atomic conditional update:
     /// under any number of concurrent callers at most `prompt_budget` prompts are ever spent.
-    async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome>;
+    /// `NotFound` unless the session is `owner`'s and `owner`'s account still exists.
+    async fn spend_prompt(&self, id: &Id, owner: &Id) -> StoreResult<SpendOutcome>;
     /// How many sessions were ever started from the template.
     async fn count_for_template(&self, template_id: &Id) -> StoreResult<u64>;
     /// Ends an in-progress session: from then on nothing is saved into it. `None` when it does

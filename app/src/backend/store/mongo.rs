@@ -417,10 +417,11 @@ fn session_question_from_doc(d: &Document) -> StoreResult<SessionQuestion> {
     })
 }
 
-/// Matches the session only while it is in progress and has a prompt left.
-fn spend_filter(id: &Id) -> Document {
+/// Matches the session only while it is `owner`'s, in progress and has a prompt left.
+fn spend_filter(id: &Id, owner: &Id) -> Document {
     doc! {
         "_id": oid(id),
+        "candidate_id": oid(owner),
         "status": SessionStatus::InProgress.as_str(),
         "$expr": { "$lt": ["$used_prompts", "$prompt_budget"] },
     }
@@ -430,12 +431,20 @@ fn spend_update() -> Document {
     doc! { "$inc": { "used_prompts": 1_i64 } }
 }
 
-/// Matches the session while it accepts answers at `at`: in progress and before its deadline.
+/// Matches `owner`'s session while it accepts answers at `at`: in progress and before its
+/// deadline.
 /// `has_answer` narrows it to whether the question already has an answer (so that the update
 /// either replaces that element in place or pushes the first one: never two for one question).
-fn save_answer_filter(id: &Id, question_id: &str, at: DateTime<Utc>, has_answer: bool) -> Document {
+fn save_answer_filter(
+    id: &Id,
+    owner: &Id,
+    question_id: &str,
+    at: DateTime<Utc>,
+    has_answer: bool,
+) -> Document {
     let mut filter = doc! {
         "_id": oid(id),
+        "candidate_id": oid(owner),
         "status": SessionStatus::InProgress.as_str(),
         "deadline": { "$gt": date(at) },
     };
@@ -719,6 +728,27 @@ impl UserRepo for MongoStore {
 }
 
 impl MongoStore {
+    async fn account_exists(&self, id: &Id) -> StoreResult<bool> {
+        let found = self
+            .collection(USERS)
+            .find_one(doc! { "_id": oid(id) })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(map_err)?;
+        Ok(found.is_some())
+    }
+
+    /// Whose the session is, when it exists.
+    async fn owner_of(&self, id: &Id) -> StoreResult<Option<Id>> {
+        let found = self
+            .collection(SESSIONS)
+            .find_one(doc! { "_id": oid(id) })
+            .projection(doc! { "_id": 0, "candidate_id": 1 })
+            .await
+            .map_err(map_err)?;
+        found.map(|d| get_id(&d, "candidate_id")).transpose()
+    }
+
     /// Overviews of the sessions matching `filter`: only the fields listings show are read.
     async fn overviews_matching(
         &self,
@@ -812,20 +842,30 @@ impl SessionRepo for MongoStore {
         found.as_ref().map(session_from_doc).transpose()
     }
 
-    async fn save_answer(&self, id: &Id, answer: AnswerRecord) -> StoreResult<SaveOutcome> {
+    async fn save_answer(
+        &self,
+        id: &Id,
+        owner: &Id,
+        answer: AnswerRecord,
+    ) -> StoreResult<SaveOutcome> {
+        // Two collections, no transaction: an account deleted between this check and the update
+        // still has this one answer saved, as when requests read the account first.
+        if !self.account_exists(owner).await? {
+            return Ok(SaveOutcome::NotFound);
+        }
         let at = answer.submitted_at;
         // Replace in place, else push the first answer; a concurrent first save of the same
         // question makes the push miss, and the retry then replaces.
         for _ in 0..2 {
             if self
                 .updated_one(
-                    save_answer_filter(id, &answer.question_id, at, true),
+                    save_answer_filter(id, owner, &answer.question_id, at, true),
                     replace_answer_update(&answer)?,
                 )
                 .await?
                 || self
                     .updated_one(
-                        save_answer_filter(id, &answer.question_id, at, false),
+                        save_answer_filter(id, owner, &answer.question_id, at, false),
                         push_answer_update(&answer)?,
                     )
                     .await?
@@ -833,16 +873,19 @@ impl SessionRepo for MongoStore {
                 return Ok(SaveOutcome::Saved);
             }
         }
-        Ok(match SessionRepo::find(self, id).await? {
-            None => SaveOutcome::NotFound,
-            Some(_) => SaveOutcome::NotActive,
+        Ok(match self.owner_of(id).await? {
+            Some(found) if &found == owner => SaveOutcome::NotActive,
+            _ => SaveOutcome::NotFound,
         })
     }
 
-    async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome> {
+    async fn spend_prompt(&self, id: &Id, owner: &Id) -> StoreResult<SpendOutcome> {
+        if !self.account_exists(owner).await? {
+            return Ok(SpendOutcome::NotFound);
+        }
         let updated = self
             .collection(SESSIONS)
-            .find_one_and_update(spend_filter(id), spend_update())
+            .find_one_and_update(spend_filter(id, owner), spend_update())
             .return_document(ReturnDocument::After)
             .projection(doc! { "_id": 0, "used_prompts": 1, "prompt_budget": 1 })
             .await
@@ -856,7 +899,7 @@ impl SessionRepo for MongoStore {
         // Nothing was spent: say why.
         let found = self
             .collection(SESSIONS)
-            .find_one(doc! { "_id": oid(id) })
+            .find_one(doc! { "_id": oid(id), "candidate_id": oid(owner) })
             .projection(doc! { "_id": 0, "status": 1 })
             .await
             .map_err(map_err)?;
@@ -1208,6 +1251,7 @@ mod tests {
     }
 
     const SESSION: &str = "65a1b2c3d4e5f60718293a4b";
+    const OWNER: &str = "65a1b2c3d4e5f60718293a4c";
 
     fn sample_session() -> SessionRecord {
         let content: TemplateContent = serde_json::from_value(serde_json::json!({
@@ -1232,11 +1276,12 @@ mod tests {
 
     #[test]
     fn spend_guard_is_in_the_filter_and_the_update_is_a_single_increment() {
-        let filter = spend_filter(&id(SESSION));
+        let filter = spend_filter(&id(SESSION), &id(OWNER));
         assert_eq!(
             filter,
             doc! {
                 "_id": ObjectId::parse_str(SESSION).unwrap(),
+                "candidate_id": ObjectId::parse_str(OWNER).unwrap(),
                 "status": "in_progress",
                 "$expr": { "$lt": ["$used_prompts", "$prompt_budget"] },
             }
@@ -1322,18 +1367,20 @@ mod tests {
         let at = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
         let deadline_guard = doc! { "$gt": bson::DateTime::from_millis(1_700_000_000_123) };
         assert_eq!(
-            save_answer_filter(&id(SESSION), "q1", at, true),
+            save_answer_filter(&id(SESSION), &id(OWNER), "q1", at, true),
             doc! {
                 "_id": ObjectId::parse_str(SESSION).unwrap(),
+                "candidate_id": ObjectId::parse_str(OWNER).unwrap(),
                 "status": "in_progress",
                 "deadline": deadline_guard.clone(),
                 "answers.question_id": "q1",
             }
         );
         assert_eq!(
-            save_answer_filter(&id(SESSION), "q1", at, false),
+            save_answer_filter(&id(SESSION), &id(OWNER), "q1", at, false),
             doc! {
                 "_id": ObjectId::parse_str(SESSION).unwrap(),
+                "candidate_id": ObjectId::parse_str(OWNER).unwrap(),
                 "status": "in_progress",
                 "deadline": deadline_guard,
                 "answers.question_id": { "$ne": "q1" },

@@ -461,6 +461,9 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     })
 }
 
+/// A session condition: it is `?2`'s, and `?2`'s account still exists.
+const OWNED_BY_LIVE_ACCOUNT: &str =
+    "candidate_id = ?2 AND EXISTS (SELECT 1 FROM users WHERE users.id = ?2)";
 const SESSION_COLUMNS: &str = "id, candidate_id, candidate_email, template_id, template_version, recruiter_id, status, prompt_budget, used_prompts, blocked_prompts, started_at, deadline, ended_at, content, grading";
 
 fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
@@ -781,18 +784,24 @@ impl SessionRepo for SqliteStore {
         .await
     }
 
-    async fn save_answer(&self, id: &Id, answer: AnswerRecord) -> StoreResult<SaveOutcome> {
-        let id = id.clone();
+    async fn save_answer(
+        &self,
+        id: &Id,
+        owner: &Id,
+        answer: AnswerRecord,
+    ) -> StoreResult<SaveOutcome> {
+        let (id, owner) = (id.clone(), owner.clone());
         let value = to_json(&answer.answer)?;
         self.write(move |conn| {
-            // One write: the session cannot be closed between the check and the save.
+            // One write: the session cannot be closed, nor its owner's account deleted, between
+            // the check and the save.
             let state: Option<(SessionStatus, i64)> = query_row(
-                    conn,
-                    "SELECT status, deadline FROM sessions WHERE id = ?1",
-                    [&id],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
+                conn,
+                &format!("SELECT status, deadline FROM sessions WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}"),
+                [&id, &owner],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
             let outcome = match state {
                 None => SaveOutcome::NotFound,
                 Some((status, deadline))
@@ -816,17 +825,20 @@ impl SessionRepo for SqliteStore {
         .await
     }
 
-    async fn spend_prompt(&self, id: &Id) -> StoreResult<SpendOutcome> {
-        let id = id.clone();
+    async fn spend_prompt(&self, id: &Id, owner: &Id) -> StoreResult<SpendOutcome> {
+        let (id, owner) = (id.clone(), owner.clone());
         self.write(move |conn| {
             // The guard and the increment are one statement: SQLite serialises writers, so the
             // budget can never be overspent whatever the concurrency.
             let spent = query_row(
                 conn,
-                "UPDATE sessions SET used_prompts = used_prompts + 1
-                 WHERE id = ?1 AND status = 'in_progress' AND used_prompts < prompt_budget
-                 RETURNING used_prompts, prompt_budget",
-                [&id],
+                &format!(
+                    "UPDATE sessions SET used_prompts = used_prompts + 1
+                     WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}
+                       AND status = 'in_progress' AND used_prompts < prompt_budget
+                     RETURNING used_prompts, prompt_budget"
+                ),
+                [&id, &owner],
                 |row| {
                     Ok(PromptBudget {
                         used_prompts: row.get(0)?,
@@ -841,8 +853,8 @@ impl SessionRepo for SqliteStore {
             // Nothing was spent: say why.
             let status: Option<SessionStatus> = query_row(
                 conn,
-                "SELECT status FROM sessions WHERE id = ?1",
-                [&id],
+                &format!("SELECT status FROM sessions WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}"),
+                [&id, &owner],
                 |row| row.get(0),
             )
             .optional()?;
