@@ -744,6 +744,24 @@ async fn answers_of(store: &Store, id: &Id) -> Vec<(String, serde_json::Value)> 
         .collect()
 }
 
+/// Asserts that `who` can neither save an answer into session `id` nor spend one of its prompts.
+async fn assert_refused(store: &Store, name: &str, id: &Id, who: &Id, why: &str) {
+    assert_eq!(
+        store
+            .sessions
+            .save_answer(id, who, answer("q1", serde_json::json!("x")))
+            .await
+            .expect(name),
+        SaveOutcome::NotFound,
+        "{name}: {why}"
+    );
+    assert_eq!(
+        store.sessions.spend_prompt(id, who).await.expect(name),
+        SpendOutcome::NotFound,
+        "{name}: {why}"
+    );
+}
+
 #[tokio::test]
 async fn answers_and_prompts_are_taken_only_for_the_owner_while_their_account_exists() {
     for engine in Engine::all() {
@@ -755,45 +773,15 @@ async fn answers_and_prompts_are_taken_only_for_the_owner_while_their_account_ex
             .insert(user("stranger@example.com", Role::Candidate))
             .await
             .expect(name);
-        let (owner, nobody) = (s.candidate_id.clone(), new_id());
-        for (who, why) in [
-            (&stranger.id, "someone else's session"),
-            (&nobody, "no such account"),
-        ] {
-            assert_eq!(
-                store
-                    .sessions
-                    .save_answer(&s.id, who, answer("q1", serde_json::json!("x")))
-                    .await
-                    .expect(name),
-                SaveOutcome::NotFound,
-                "{name}: {why}"
-            );
-            assert_eq!(
-                store.sessions.spend_prompt(&s.id, who).await.expect(name),
-                SpendOutcome::NotFound,
-                "{name}: {why}"
-            );
-        }
-        assert!(store.users.delete(&owner).await.expect(name), "{name}");
-        assert_eq!(
-            store
-                .sessions
-                .save_answer(&s.id, &owner, answer("q1", serde_json::json!("x")))
-                .await
-                .expect(name),
-            SaveOutcome::NotFound,
-            "{name}: the owner's account was deleted"
+        let why = "someone else's session";
+        assert_refused(&store, name, &s.id, &stranger.id, why).await;
+        assert_refused(&store, name, &s.id, &new_id(), "no such account").await;
+        assert!(
+            store.users.delete(&s.candidate_id).await.expect(name),
+            "{name}"
         );
-        assert_eq!(
-            store
-                .sessions
-                .spend_prompt(&s.id, &owner)
-                .await
-                .expect(name),
-            SpendOutcome::NotFound,
-            "{name}: the owner's account was deleted"
-        );
+        let why = "the owner's account was deleted";
+        assert_refused(&store, name, &s.id, &s.candidate_id, why).await;
         let stored = store
             .sessions
             .find(&s.id)
