@@ -738,15 +738,18 @@ impl MongoStore {
         Ok(found.is_some())
     }
 
-    /// Whose the session is, when it exists.
-    async fn owner_of(&self, id: &Id) -> StoreResult<Option<Id>> {
+    /// The state of `owner`'s session `id`: what a guarded update that matched nothing reads to
+    /// say why (`None`: there is no such session of `owner`'s).
+    async fn owned_status(&self, id: &Id, owner: &Id) -> StoreResult<Option<SessionStatus>> {
         let found = self
             .collection(SESSIONS)
-            .find_one(doc! { "_id": oid(id) })
-            .projection(doc! { "_id": 0, "candidate_id": 1 })
+            .find_one(doc! { "_id": oid(id), "candidate_id": oid(owner) })
+            .projection(doc! { "_id": 0, "status": 1 })
             .await
             .map_err(map_err)?;
-        found.map(|d| get_id(&d, "candidate_id")).transpose()
+        found
+            .map(|d| get_parsed(&d, "status", SessionStatus::parse))
+            .transpose()
     }
 
     /// Overviews of the sessions matching `filter`: only the fields listings show are read.
@@ -873,9 +876,9 @@ impl SessionRepo for MongoStore {
                 return Ok(SaveOutcome::Saved);
             }
         }
-        Ok(match self.owner_of(id).await? {
-            Some(found) if &found == owner => SaveOutcome::NotActive,
-            _ => SaveOutcome::NotFound,
+        Ok(match self.owned_status(id, owner).await? {
+            Some(_) => SaveOutcome::NotActive,
+            None => SaveOutcome::NotFound,
         })
     }
 
@@ -897,19 +900,9 @@ impl SessionRepo for MongoStore {
             }));
         }
         // Nothing was spent: say why.
-        let found = self
-            .collection(SESSIONS)
-            .find_one(doc! { "_id": oid(id), "candidate_id": oid(owner) })
-            .projection(doc! { "_id": 0, "status": 1 })
-            .await
-            .map_err(map_err)?;
-        Ok(match found {
+        Ok(match self.owned_status(id, owner).await? {
             None => SpendOutcome::NotFound,
-            Some(d)
-                if get_parsed(&d, "status", SessionStatus::parse)? == SessionStatus::InProgress =>
-            {
-                SpendOutcome::BudgetExhausted
-            }
+            Some(SessionStatus::InProgress) => SpendOutcome::BudgetExhausted,
             Some(_) => SpendOutcome::NotActive,
         })
     }
