@@ -355,7 +355,7 @@ async fn site_files_come_from_their_compressed_copies_only_while_these_are_fresh
 
 #[tokio::test]
 async fn with_the_store_locked_away_readiness_and_writes_are_503_and_recover_without_a_restart() {
-    use deadpool_sqlite::rusqlite::Connection;
+    use rusqlite::Connection;
     let app = common::spawn_app().await;
     let register = |email: &'static str| {
         let app = &app;

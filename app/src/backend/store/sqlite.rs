@@ -1,6 +1,6 @@
 //! Bundled SQLite adapter: the zero-setup default. One file (`assess.db`) under `DATA_DIR`, WAL
 //! mode, migrations applied at start-up. rusqlite is blocking, so every call runs on a pooled
-//! connection in tokio's blocking pool (deadpool-sqlite).
+//! connection in tokio's blocking pool (deadpool), and every write on the writer's thread.
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
@@ -13,12 +13,14 @@ use crate::session::{Grading, IntegrityKind, ResultsSort};
 use crate::template::{TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use deadpool_sqlite::rusqlite::{
-    self, Connection, ErrorCode, OptionalExtension, Row, ToSql, params,
+use deadpool::Runtime;
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool_sync::SyncWrapper;
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Row, ToSql, params,
     types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef},
 };
-use deadpool_sqlite::{Config, Hook, HookError, Pool, Runtime, Timeouts};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -175,28 +177,16 @@ impl SqliteStore {
                 data_dir.display()
             ))
         })?;
-        let mut config = Config::new(data_dir.join(DB_FILE));
-        let mut pool_config = config.get_pool_config();
-        pool_config.max_size = POOL_SIZE;
-        pool_config.timeouts = Timeouts {
-            wait: Some(POOL_WAIT),
-            create: Some(POOL_WAIT),
-            recycle: Some(POOL_WAIT),
-        };
-        config.pool = Some(pool_config);
-        let pool = config
-            .builder(Runtime::Tokio1)
-            .map_err(|e| StoreError::Internal(e.to_string()))?
-            .post_create(Hook::async_fn(|conn, _| {
-                Box::pin(async move {
-                    conn.interact(|c| configure(c))
-                        .await
-                        .map_err(|e| HookError::Message(e.to_string().into()))?
-                        .map_err(HookError::Backend)
-                })
-            }))
-            .build()
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let pool = Pool::builder(Connections {
+            path: data_dir.join(DB_FILE),
+        })
+        .max_size(POOL_SIZE)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_WAIT))
+        .recycle_timeout(Some(POOL_WAIT))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
         run_on(&pool, migrate).await?;
         let writer = Connection::open(data_dir.join(DB_FILE))?;
         configure(&writer)?;
@@ -246,6 +236,40 @@ impl SqliteStore {
         T: Send + 'static,
     {
         run_on(&self.pool, f).await
+    }
+}
+
+/// The pool's connections. A connection to a local file does not go stale, so one is handed out
+/// again as it is, unless a query panicked while holding it. (deadpool-sqlite's manager runs a
+/// query on every checkout, on a blocking thread of its own: a second thread hop per read.)
+struct Connections {
+    path: PathBuf,
+}
+
+type Pool = managed::Pool<Connections>;
+
+impl managed::Manager for Connections {
+    type Type = SyncWrapper<Connection>;
+    type Error = rusqlite::Error;
+
+    async fn create(&self) -> Result<Self::Type, Self::Error> {
+        let path = self.path.clone();
+        SyncWrapper::new(Runtime::Tokio1, move || {
+            let conn = Connection::open(path)?;
+            configure(&conn)?;
+            Ok(conn)
+        })
+        .await
+    }
+
+    async fn recycle(&self, conn: &mut Self::Type, _: &Metrics) -> RecycleResult<Self::Error> {
+        if conn.is_mutex_poisoned() {
+            Err(RecycleError::message(
+                "a query panicked while holding this connection",
+            ))
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -1427,5 +1451,29 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(UserRepo::count(&store).await.expect("count"), 3);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_read_fails_alone_and_its_connection_is_not_handed_out_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("open");
+        store
+            .write(|conn| insert_user(conn, "reader@example.com"))
+            .await
+            .expect("write");
+        for _ in 0..3 {
+            // One at a time: each takes the connection the one before it left behind.
+            let panicked = store
+                .run(|_| -> StoreResult<()> { panic!("a bug in a read") })
+                .await;
+            assert!(
+                matches!(&panicked, Err(StoreError::Internal(_))),
+                "{panicked:?}"
+            );
+            let found = UserRepo::find_by_email(&store, "reader@example.com")
+                .await
+                .expect("a read after a panicking one");
+            assert!(found.is_some());
+        }
     }
 }
