@@ -798,9 +798,10 @@ async fn results_sort_and_filter_and_the_score_distribution_is_the_owners() {
         let app = &w.app;
         async move { app.send(Method::GET, &path, Some(&token), None).await }
     };
-    let order = |query: &'static str| {
+    let order = |query: &str| {
         let get = &get;
         let token = w.recruiter.clone();
+        let query = query.to_owned();
         async move {
             let response = get(format!("/api/v1/recruiter/results{query}"), token).await;
             assert_eq!(response.status(), 200, "{query}");
@@ -832,6 +833,15 @@ async fn results_sort_and_filter_and_the_score_distribution_is_the_owners() {
     );
     assert_eq!(order("?candidate=CAND@").await.0, "2");
     assert_eq!(order("?candidate=nobody").await, ("0".to_owned(), vec![]));
+    // Every filter and the page at once.
+    assert_eq!(
+        order(&format!(
+            "?template_id={}&candidate=cand&sort=score_desc&per_page=1&page=2",
+            w.template_id
+        ))
+        .await,
+        ("2".to_owned(), vec![weak.clone()])
+    );
     let bad = get(
         "/api/v1/recruiter/results?sort=best".into(),
         w.recruiter.clone(),

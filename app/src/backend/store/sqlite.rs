@@ -151,8 +151,9 @@ const CONNECTION_PRAGMAS: &str = "
 ";
 
 const POOL_SIZE: usize = 8;
-/// Compiled statements kept per connection: more than the store has, so none is compiled twice.
-const STATEMENT_CACHE: usize = 64;
+/// Compiled statements kept per connection: more than the store has (the results listing alone
+/// has one per filter and order), so none is compiled twice.
+const STATEMENT_CACHE: usize = 128;
 const POOL_WAIT: Duration = Duration::from_secs(5);
 
 /// Writes waiting for the writer, and most applied in one transaction.
@@ -973,19 +974,34 @@ impl SessionRepo for SqliteStore {
         };
         let skip = i64::try_from(skip).unwrap_or(i64::MAX);
         self.run(move |conn| {
-            let filter = "recruiter_id = ?1 AND status = 'completed' AND (?2 IS NULL OR template_id = ?2) \
-                 AND (?3 IS NULL OR instr(lower(candidate_email), lower(?3)) > 0)";
+            // Only the conditions in use. A condition on a parameter that may be NULL (`?2 IS
+            // NULL OR …`) would make SQLite compile the statement again on every run.
+            let mut filter = String::from("recruiter_id = ?1 AND status = 'completed'");
+            let mut params: Vec<&dyn ToSql> = vec![&recruiter_id];
+            if let Some(template_id) = &template_id {
+                params.push(template_id);
+                filter += &format!(" AND template_id = ?{}", params.len());
+            }
+            if let Some(candidate) = &candidate {
+                params.push(candidate);
+                filter += &format!(
+                    " AND instr(lower(candidate_email), lower(?{})) > 0",
+                    params.len()
+                );
+            }
             let total: i64 = query_row(
                 conn,
                 &format!("SELECT COUNT(*) FROM sessions WHERE {filter}"),
-                params![recruiter_id, template_id, candidate],
+                params.as_slice(),
                 |row| row.get(0),
             )?;
-            let items = select_overviews(
-                conn,
-                &format!("{filter} ORDER BY {order} LIMIT ?4 OFFSET ?5"),
-                &[&recruiter_id, &template_id, &candidate, &limit, &skip],
-            )?;
+            let page = format!(
+                "{filter} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+                params.len() + 1,
+                params.len() + 2
+            );
+            params.extend([&limit as &dyn ToSql, &skip]);
+            let items = select_overviews(conn, &page, &params)?;
             Ok(Page {
                 items,
                 total: u64::try_from(total).unwrap_or(0),
