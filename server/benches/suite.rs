@@ -6,7 +6,8 @@
 //! `cargo bench -p server --features app/ssr --bench suite` (or `.ci/dev bench`, which also builds
 //! the site first so the first-load bytes are measured). `BENCH_SECONDS` sets each measurement's
 //! length (default 3); `BENCH_ONLY` runs some sections only (comma-separated: `pages`, `api`,
-//! `logins`, `sockets`), e.g. to profile one.
+//! `logins`, `sockets`), e.g. to profile one; `BENCH_ROWS` runs only the API rows whose name
+//! contains one of its comma-separated parts (e.g. `results,prompt`).
 //!
 //! Everything runs against real processes on this machine: the release `server` binary (SQLite
 //! store, offline assistant) and `bench-ceiling`, a bare axum handler doing one read on the same
@@ -140,6 +141,13 @@ fn seconds() -> Duration {
 fn wanted(name: &str) -> bool {
     std::env::var("BENCH_ONLY")
         .map(|only| only.split(',').any(|s| s.trim() == name))
+        .unwrap_or(true)
+}
+
+/// Whether the API row `name` runs: all do unless `BENCH_ROWS` names parts of some.
+fn row_wanted(name: &str) -> bool {
+    std::env::var("BENCH_ROWS")
+        .map(|rows| rows.split(',').any(|part| name.contains(part.trim())))
         .unwrap_or(true)
 }
 
@@ -938,7 +946,7 @@ async fn api(world: &Arc<World>, server: &Process, data_dir: &Path) {
         );
         ceilings.push(stats);
     }
-    for (name, request) in endpoints() {
+    for (name, request) in endpoints().into_iter().filter(|(name, _)| row_wanted(name)) {
         for (level, clients) in LEVELS.into_iter().enumerate() {
             let stats = measure(world, &request, clients).await;
             println!("{}", row(name, clients, &stats, Some(&ceilings[level])));
