@@ -78,8 +78,8 @@ pub async fn my_sessions() -> Result<Vec<SessionSummary>, ApiError> {
 /// Starts the test, or resumes the attempt in progress.
 #[server(endpoint = "candidate/start", output = JsonText)]
 pub async fn start_test(template_id: String) -> Result<SessionView, ApiError> {
-    let (cx, user) = candidate().await?;
-    crate::backend::sessions::start(&cx.state, &user.id, &user.email, &template_id)
+    let (cx, claimant) = candidate_claimant().await?;
+    crate::backend::sessions::start(&cx.state, &claimant, &template_id)
         .await
         .map_err(|err| cx.fail(err))
 }

@@ -52,6 +52,21 @@ async fn recruiter() -> Result<crate::backend::Caller, ApiError> {
     Ok((cx, user))
 }
 
+/// The recruiter by their token alone, for the services that confirm the account themselves
+/// (see [`crate::backend::auth::Claimant`]).
+#[cfg(feature = "ssr")]
+async fn recruiter_claimant() -> Result<
+    (
+        crate::backend::ServerFnContext,
+        crate::backend::auth::Claimant,
+    ),
+    ApiError,
+> {
+    let (cx, crate::backend::auth::web::RecruiterClaimant(claimant)) =
+        crate::backend::server_fn_caller().await?;
+    Ok((cx, claimant))
+}
+
 /// One of the recruiter's templates, hidden parts included (for the builder).
 #[server(endpoint = "recruiter/template", output = JsonText)]
 pub async fn load_template(id: String) -> Result<Template, ApiError> {
@@ -109,8 +124,8 @@ pub async fn set_template_status(id: String, publish: bool) -> Result<Template, 
 /// A page of ended attempts at the recruiter's templates.
 #[server(endpoint = "recruiter/results", input = JsonText, output = JsonText)]
 pub async fn list_results(query: ResultsQuery) -> Result<ResultsPage, ApiError> {
-    let (cx, user) = recruiter().await?;
-    crate::backend::results::list(&cx.state, &user.id, &query)
+    let (cx, claimant) = recruiter_claimant().await?;
+    crate::backend::results::list(&cx.state, &claimant, &query)
         .await
         .map_err(|err| cx.fail(err))
 }

@@ -82,6 +82,31 @@ fn session(budget: u32) -> NewSession {
     }
 }
 
+/// A new account of `role`.
+async fn account(store: &Store, role: Role) -> Id {
+    let email = format!("{role}-{}@example.com", new_id());
+    store
+        .users
+        .insert(user(&email, role))
+        .await
+        .expect("create an account")
+        .id
+}
+
+/// A new published template of `owner`'s.
+async fn published(store: &Store, owner: &Id) -> Id {
+    store
+        .templates
+        .insert(NewTemplate {
+            owner_id: owner.clone(),
+            status: TemplateStatus::Published,
+            content: content("Published"),
+        })
+        .await
+        .expect("create a template")
+        .id
+}
+
 /// Starts a session that must be new, for a candidate account that exists (one is created when
 /// `new` names none): answers and prompts are taken only from sessions whose owner has one.
 async fn started(store: &Store, mut new: NewSession) -> SessionRecord {
@@ -92,13 +117,7 @@ async fn started(store: &Store, mut new: NewSession) -> SessionRecord {
         .expect("find the candidate")
         .is_none()
     {
-        let email = format!("candidate-{}@example.com", new_id());
-        let account = store
-            .users
-            .insert(user(&email, Role::Candidate))
-            .await
-            .expect("create the candidate");
-        new.candidate_id = account.id;
+        new.candidate_id = account(store, Role::Candidate).await;
     }
     match store.sessions.start(new).await.expect("start") {
         StartOutcome::Started(record) => record,
@@ -561,11 +580,7 @@ async fn template_edits_apply_only_at_the_expected_version() {
             })
             .await
             .unwrap();
-        assert_eq!(t.version, 1);
-        assert_eq!(
-            store.templates.status(&t.id).await.unwrap(),
-            Some(TemplateStatus::Draft)
-        );
+        assert_eq!((t.version, t.status), (1, TemplateStatus::Draft));
 
         let in_place = store
             .templates
@@ -641,16 +656,6 @@ async fn template_edits_apply_only_at_the_expected_version() {
             .unwrap();
         assert_eq!(published.status, TemplateStatus::Published, "{name}");
         assert_eq!(
-            store.templates.status(&t.id).await.unwrap(),
-            Some(TemplateStatus::Published),
-            "{name}: the status alone"
-        );
-        assert_eq!(
-            store.templates.status(&new_id()).await.unwrap(),
-            None,
-            "{name}"
-        );
-        assert_eq!(
             store
                 .templates
                 .set_status(&new_id(), TemplateStatus::Archived)
@@ -682,7 +687,9 @@ async fn parallel_starts_of_one_test_by_one_candidate_make_one_session() {
     for engine in Engine::all() {
         let name = engine.name();
         let store = engine.open().await;
-        let new = session(5);
+        let mut new = session(5);
+        new.candidate_id = account(&store, Role::Candidate).await;
+        new.template_id = published(&store, &new.recruiter_id).await;
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let store = store.clone();
@@ -717,6 +724,65 @@ async fn parallel_starts_of_one_test_by_one_candidate_make_one_session() {
         store.sessions.close(&id, now()).await.expect(name);
         let again = started(&store, new.clone()).await;
         assert_ne!(again.id, id, "{name}");
+        engine.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_in_progress_is_found_only_while_its_test_is_published_and_its_owner_exists() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let mut new = session(5);
+        new.template_id = published(&store, &new.recruiter_id).await;
+        let s = started(&store, new).await;
+        let found = |candidate: Id| {
+            let store = store.clone();
+            let template = s.template_id.clone();
+            async move {
+                store
+                    .sessions
+                    .find_in_progress(&candidate, &template)
+                    .await
+                    .expect("find")
+                    .map(|found| found.id)
+            }
+        };
+        assert_eq!(
+            found(s.candidate_id.clone()).await,
+            Some(s.id.clone()),
+            "{name}"
+        );
+        let stranger = account(&store, Role::Candidate).await;
+        assert_eq!(found(stranger).await, None, "{name}: someone else's");
+
+        store
+            .templates
+            .set_status(&s.template_id, TemplateStatus::Archived)
+            .await
+            .expect(name);
+        assert_eq!(
+            found(s.candidate_id.clone()).await,
+            None,
+            "{name}: archived"
+        );
+        store
+            .templates
+            .set_status(&s.template_id, TemplateStatus::Published)
+            .await
+            .expect(name);
+        assert_eq!(
+            found(s.candidate_id.clone()).await,
+            Some(s.id.clone()),
+            "{name}"
+        );
+
+        assert!(store.users.delete(&s.candidate_id).await.expect(name));
+        assert_eq!(
+            found(s.candidate_id.clone()).await,
+            None,
+            "{name}: owner deleted"
+        );
         engine.cleanup().await;
     }
 }
@@ -1043,7 +1109,7 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
     for engine in Engine::all() {
         let name = engine.name();
         let store = engine.open().await;
-        let recruiter = new_id();
+        let recruiter = account(&store, Role::Recruiter).await;
         let other_template = new_id();
         let mut ids = Vec::new();
         for i in 0..5 {
@@ -1077,7 +1143,8 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
             .sessions
             .list_completed_for_recruiter(&recruiter, &ResultsFilter::default(), 0, 2)
             .await
-            .expect(name);
+            .expect(name)
+            .expect("the recruiter's account exists");
         assert_eq!(first.total, 5, "{name}");
         let listed: Vec<_> = first.items.iter().map(|s| s.id.clone()).collect();
         assert_eq!(
@@ -1098,7 +1165,8 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
             .sessions
             .list_completed_for_recruiter(&recruiter, &ResultsFilter::default(), 4, 2)
             .await
-            .expect(name);
+            .expect(name)
+            .expect("the recruiter's account exists");
         assert_eq!(last.items.len(), 1, "{name}");
         assert_eq!(last.items[0].id, ids[0], "{name}");
         let only_other = ResultsFilter {
@@ -1109,7 +1177,8 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
             .sessions
             .list_completed_for_recruiter(&recruiter, &only_other, 0, 10)
             .await
-            .expect(name);
+            .expect(name)
+            .expect("the recruiter's account exists");
         assert_eq!((filtered.total, filtered.items.len()), (1, 1), "{name}");
 
         let mine = store
@@ -1133,6 +1202,14 @@ async fn results_list_ended_sessions_per_recruiter_newest_first_in_pages() {
             vec![running.id.clone()],
             "{name}: only the running one of this recruiter"
         );
+
+        assert!(store.users.delete(&recruiter).await.expect(name));
+        let gone = store
+            .sessions
+            .list_completed_for_recruiter(&recruiter, &ResultsFilter::default(), 0, 2)
+            .await
+            .expect(name);
+        assert_eq!(gone, None, "{name}: the recruiter's account is deleted");
         engine.cleanup().await;
     }
 }
@@ -1142,7 +1219,7 @@ async fn results_sort_by_score_and_email_filter_by_candidate_and_give_a_template
     for engine in Engine::all() {
         let name = engine.name();
         let store = engine.open().await;
-        let recruiter = new_id();
+        let recruiter = account(&store, Role::Recruiter).await;
         let template = new_id();
         // (email, total) in the order they end.
         let attempts = [
@@ -1184,7 +1261,8 @@ async fn results_sort_by_score_and_email_filter_by_candidate_and_give_a_template
                     .sessions
                     .list_completed_for_recruiter(&recruiter, &filter, 0, 10)
                     .await
-                    .expect("listed");
+                    .expect("listed")
+                    .expect("the recruiter's account exists");
                 let order: Vec<_> = page.items.into_iter().map(|s| s.id).collect();
                 (page.total, order)
             }

@@ -1,6 +1,7 @@
 //! Results: ended attempts at a recruiter's own templates, as a page, one in depth, or CSV.
 
 use super::AppState;
+use super::auth::Claimant;
 use super::error::AppError;
 use super::scoring;
 use super::sessions::saved_answer;
@@ -98,11 +99,8 @@ fn results_filter(query: &ResultsQuery) -> Result<ResultsFilter, AppError> {
     })
 }
 
-pub async fn list(
-    state: &AppState,
-    recruiter: &Id,
-    query: &ResultsQuery,
-) -> Result<ResultsPage, AppError> {
+/// A listing's query, checked: the filter, how many rows to skip and the page's size.
+fn page_of(query: &ResultsQuery) -> Result<(ResultsFilter, u64, u32), AppError> {
     let filter = results_filter(query)?;
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(20);
@@ -116,12 +114,34 @@ pub async fn list(
             "per_page: must be between 1 and {MAX_PER_PAGE}"
         )));
     }
-    let skip = u64::from(page - 1) * u64::from(per_page);
+    Ok((filter, u64::from(page - 1) * u64::from(per_page), per_page))
+}
+
+/// A page of the recruiter's results. The recruiter is named by their token alone: the
+/// listing's read checks that their account still exists (see [`Claimant`]).
+pub async fn list(
+    state: &AppState,
+    recruiter: &Claimant,
+    query: &ResultsQuery,
+) -> Result<ResultsPage, AppError> {
+    let (filter, skip, per_page) = recruiter.confirm(state, page_of(query)).await?;
+    page(state, &recruiter.id, &filter, skip, per_page).await
+}
+
+/// One page of the recruiter's results (401 when their account no longer exists).
+async fn page(
+    state: &AppState,
+    recruiter: &Id,
+    filter: &ResultsFilter,
+    skip: u64,
+    per_page: u32,
+) -> Result<ResultsPage, AppError> {
     let found = state
         .store
         .sessions
-        .list_completed_for_recruiter(recruiter, &filter, skip, per_page)
-        .await?;
+        .list_completed_for_recruiter(recruiter, filter, skip, per_page)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     let mut items: Vec<ResultSummary> = found.items.iter().map(summary).collect();
     if let Some(template_id) = &filter.template_id {
         let totals = state
@@ -149,18 +169,14 @@ pub async fn leaderboard(
 ) -> Result<ResultsPage, AppError> {
     let id = parse_id(template_id)?;
     super::templates::get(state, recruiter, &id).await?;
-    list(
-        state,
-        recruiter,
-        &ResultsQuery {
-            template_id: Some(id.to_string()),
-            sort: Some(ResultsSort::ScoreDesc.as_str().to_owned()),
-            page,
-            per_page,
-            candidate: None,
-        },
-    )
-    .await
+    let (filter, skip, per_page) = page_of(&ResultsQuery {
+        template_id: Some(id.to_string()),
+        sort: Some(ResultsSort::ScoreDesc.as_str().to_owned()),
+        page,
+        per_page,
+        candidate: None,
+    })?;
+    self::page(state, recruiter, &filter, skip, per_page).await
 }
 
 /// How the total scores of one of the recruiter's templates spread.
@@ -311,7 +327,8 @@ pub async fn csv(
         .store
         .sessions
         .list_completed_for_recruiter(recruiter, &filter, 0, CSV_LIMIT)
-        .await?;
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     let mut out = String::from(CSV_HEADER);
     out.push_str("\r\n");
     for record in &found.items {

@@ -251,33 +251,31 @@ pub(crate) async fn ended_or(state: &AppState, id: &Id, err: AppError) -> AppErr
     }
 }
 
-/// Starts the published template, or resumes the candidate's attempt of it that is in progress.
+/// Starts the candidate's attempt at a published template, or resumes the one in progress. The
+/// candidate is named by their token alone: resuming reads their session only if their account
+/// still exists, and a new start reads the account (see [`Claimant`]).
 pub async fn start(
     state: &AppState,
-    candidate: &Id,
-    candidate_email: &str,
+    candidate: &Claimant,
     raw_template_id: &str,
 ) -> Result<SessionView, AppError> {
-    let template_id = parse_id(raw_template_id)?;
-    let not_found = || AppError::NotFound(TEMPLATE_NOT_FOUND.into());
+    let template_id = candidate.confirm(state, parse_id(raw_template_id)).await?;
+    // Found only while the template is published: the session has its own copy of the test.
     if let Some(existing) = state
         .store
         .sessions
-        .find_in_progress(candidate, &template_id)
+        .find_in_progress(&candidate.id, &template_id)
         .await?
     {
-        // Resuming needs the template's status only: the session has its own copy of the test.
-        if state.store.templates.status(&template_id).await? != Some(TemplateStatus::Published) {
-            return Err(not_found());
-        }
         let existing = settle(state, existing).await?;
         if existing.status == SessionStatus::InProgress {
             return Ok(view(state, &existing, true));
         }
     }
+    let account = candidate.account(state).await?;
     let template = match state.store.templates.find(&template_id).await? {
         Some(t) if t.status == TemplateStatus::Published => t,
-        _ => return Err(not_found()),
+        _ => return Err(AppError::NotFound(TEMPLATE_NOT_FOUND.into())),
     };
     let started_at = now();
     let deadline =
@@ -286,8 +284,8 @@ pub async fn start(
         .store
         .sessions
         .start(NewSession {
-            candidate_id: candidate.clone(),
-            candidate_email: candidate_email.to_owned(),
+            candidate_id: account.id,
+            candidate_email: account.email,
             template_id: template.id.clone(),
             template_version: template.version,
             recruiter_id: template.owner_id.clone(),

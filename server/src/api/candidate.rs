@@ -144,11 +144,11 @@ async fn prompts(
 )]
 async fn start(
     State(state): State<AppState>,
-    CandidateUser(user): CandidateUser,
+    CandidateClaimant(candidate): CandidateClaimant,
     Path(template_id): Path<String>,
 ) -> Result<Json<SessionView>, AppError> {
     Ok(Json(
-        sessions::start(&state, &user.id, &user.email, &template_id).await?,
+        sessions::start(&state, &candidate, &template_id).await?,
     ))
 }
 

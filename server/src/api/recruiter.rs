@@ -2,7 +2,7 @@
 //! signed out 401).
 
 use app::backend::AppState;
-use app::backend::auth::web::RecruiterUser;
+use app::backend::auth::web::{RecruiterClaimant, RecruiterUser};
 use app::backend::error::AppError;
 use app::backend::results;
 use app::backend::templates::{self, parse_id};
@@ -84,11 +84,11 @@ async fn in_progress(
 )]
 async fn results(
     State(state): State<AppState>,
-    RecruiterUser(user): RecruiterUser,
+    RecruiterClaimant(recruiter): RecruiterClaimant,
     query: Result<Query<ResultsQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, AppError> {
-    let Query(query) = query.map_err(bad_query)?;
-    Ok(counted(results::list(&state, &user.id, &query).await?))
+    let Query(query) = recruiter.confirm(&state, query.map_err(bad_query)).await?;
+    Ok(counted(results::list(&state, &recruiter, &query).await?))
 }
 
 /// `?page=&per_page=`; other parameters of the results listing are ignored.

@@ -92,23 +92,43 @@ impl FromRequestParts<AppState> for RecruiterUser {
     }
 }
 
-/// A candidate by their token alone, before the account is read (see [`Claimant`]): only for
-/// routes whose service keeps the account's guarantee itself. Any other role is refused as
-/// [`CandidateUser`] would, once the account is read.
+/// The caller by their token alone, before the account is read (see [`Claimant`]), if the
+/// token names `role`; any other role is refused as [`CandidateUser`] or [`RecruiterUser`] would,
+/// once the account is read.
+async fn claimant_as(parts: &Parts, state: &AppState, role: Role) -> Result<Claimant, AppError> {
+    let token = presented_token(&parts.headers)?.ok_or(AppError::Unauthorized)?;
+    let claimant = claimant(state, &token)?;
+    if claimant.role != role {
+        return claimant.confirm(state, Err(wrong_role(role))).await;
+    }
+    Ok(claimant)
+}
+
+/// A candidate by their token alone: only for routes whose service keeps the account's guarantee
+/// itself (see [`Claimant`]).
 pub struct CandidateClaimant(pub Claimant);
 
 impl FromRequestParts<AppState> for CandidateClaimant {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = presented_token(&parts.headers)?.ok_or(AppError::Unauthorized)?;
-        let claimant = claimant(state, &token)?;
-        if claimant.role != Role::Candidate {
-            return claimant
-                .confirm(state, Err(wrong_role(Role::Candidate)))
-                .await;
-        }
-        Ok(CandidateClaimant(claimant))
+        claimant_as(parts, state, Role::Candidate)
+            .await
+            .map(CandidateClaimant)
+    }
+}
+
+/// A recruiter by their token alone: only for routes whose service keeps the account's guarantee
+/// itself (see [`Claimant`]).
+pub struct RecruiterClaimant(pub Claimant);
+
+impl FromRequestParts<AppState> for RecruiterClaimant {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        claimant_as(parts, state, Role::Recruiter)
+            .await
+            .map(RecruiterClaimant)
     }
 }
 

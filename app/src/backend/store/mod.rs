@@ -307,7 +307,9 @@ pub trait SessionRepo: Send + Sync {
         id: &Id,
         question_id: Option<&str>,
     ) -> StoreResult<Option<SessionQuestion>>;
-    /// The candidate's session of this template that is in progress, if any.
+    /// The candidate's session of this template that is in progress, if any, while the template
+    /// is published and the candidate's account still exists: a request that did not read the
+    /// account relies on it.
     async fn find_in_progress(
         &self,
         candidate_id: &Id,
@@ -337,14 +339,15 @@ pub trait SessionRepo: Send + Sync {
     /// The candidate's sessions, newest first.
     async fn list_for_candidate(&self, candidate_id: &Id) -> StoreResult<Vec<SessionOverview>>;
     /// Ended sessions of the recruiter's templates matching `filter`, in its order (ties: most
-    /// recently ended first; ungraded sessions count as the lowest scores).
+    /// recently ended first; ungraded sessions count as the lowest scores). `None` when the
+    /// recruiter's account no longer exists: a request that did not read the account relies on it.
     async fn list_completed_for_recruiter(
         &self,
         recruiter_id: &Id,
         filter: &ResultsFilter,
         skip: u64,
         limit: u32,
-    ) -> StoreResult<Page<SessionOverview>>;
+    ) -> StoreResult<Option<Page<SessionOverview>>>;
     /// The recruiter's sessions still in progress, most recently started first (at most
     /// `limit`).
     async fn in_progress_for_recruiter(
@@ -429,8 +432,6 @@ impl NewTemplate {
 pub trait TemplateRepo: Send + Sync {
     async fn insert(&self, template: NewTemplate) -> StoreResult<TemplateRecord>;
     async fn find(&self, id: &Id) -> StoreResult<Option<TemplateRecord>>;
-    /// The template's status alone (its content is not read).
-    async fn status(&self, id: &Id) -> StoreResult<Option<TemplateStatus>>;
     /// The owner's templates, newest first.
     async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>>;
     /// Every published template, newest first.

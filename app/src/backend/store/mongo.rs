@@ -833,16 +833,33 @@ impl SessionRepo for MongoStore {
         candidate_id: &Id,
         template_id: &Id,
     ) -> StoreResult<Option<SessionRecord>> {
-        let found = self
-            .collection(SESSIONS)
-            .find_one(doc! {
-                "candidate_id": oid(candidate_id),
-                "template_id": oid(template_id),
-                "status": SessionStatus::InProgress.as_str(),
-            })
-            .await
-            .map_err(map_err)?;
-        found.as_ref().map(session_from_doc).transpose()
+        let session = async {
+            self.collection(SESSIONS)
+                .find_one(doc! {
+                    "candidate_id": oid(candidate_id),
+                    "template_id": oid(template_id),
+                    "status": SessionStatus::InProgress.as_str(),
+                })
+                .await
+                .map_err(map_err)
+        };
+        let published = async {
+            self.collection(TEMPLATES)
+                .find_one(doc! {
+                    "_id": oid(template_id),
+                    "status": TemplateStatus::Published.as_str(),
+                })
+                .projection(doc! { "_id": 1 })
+                .await
+                .map_err(map_err)
+        };
+        // Three collections and no transaction: asked at once.
+        let (session, published, live) =
+            tokio::try_join!(session, published, self.account_exists(candidate_id))?;
+        match session {
+            Some(found) if published.is_some() && live => session_from_doc(&found).map(Some),
+            _ => Ok(None),
+        }
     }
 
     async fn save_answer(
@@ -949,17 +966,19 @@ impl SessionRepo for MongoStore {
         filter: &ResultsFilter,
         skip: u64,
         limit: u32,
-    ) -> StoreResult<Page<SessionOverview>> {
+    ) -> StoreResult<Option<Page<SessionOverview>>> {
         let query = completed_for_recruiter_filter(recruiter_id, filter);
-        let total = self
-            .collection(SESSIONS)
-            .count_documents(query.clone())
-            .await
-            .map_err(map_err)?;
-        let items = self
-            .overviews_matching(query, results_order(filter.sort), skip, Some(limit))
-            .await?;
-        Ok(Page { items, total })
+        let total = async {
+            self.collection(SESSIONS)
+                .count_documents(query.clone())
+                .await
+                .map_err(map_err)
+        };
+        let items =
+            self.overviews_matching(query.clone(), results_order(filter.sort), skip, Some(limit));
+        let (live, total, items) =
+            tokio::try_join!(self.account_exists(recruiter_id), total, items)?;
+        Ok(live.then_some(Page { items, total }))
     }
 
     async fn completed_totals(&self, recruiter_id: &Id, template_id: &Id) -> StoreResult<Vec<f64>> {
@@ -1139,18 +1158,6 @@ impl TemplateRepo for MongoStore {
             .await
             .map_err(map_err)?;
         found.as_ref().map(template_from_doc).transpose()
-    }
-
-    async fn status(&self, id: &Id) -> StoreResult<Option<TemplateStatus>> {
-        let found = self
-            .collection(TEMPLATES)
-            .find_one(doc! { "_id": oid(id) })
-            .projection(doc! { "_id": 0, "status": 1 })
-            .await
-            .map_err(map_err)?;
-        found
-            .map(|d| get_parsed(&d, "status", TemplateStatus::parse))
-            .transpose()
     }
 
     async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>> {

@@ -801,8 +801,12 @@ impl SessionRepo for SqliteStore {
         self.run(move |conn| {
             Ok(select_sessions(
                 conn,
-                "candidate_id = ?1 AND template_id = ?2 AND status = 'in_progress'",
-                &[&candidate_id, &template_id],
+                &format!(
+                    "template_id = ?1 AND {OWNED_BY_LIVE_ACCOUNT} AND status = 'in_progress' \
+                     AND EXISTS (SELECT 1 FROM templates WHERE templates.id = ?1 \
+                                 AND templates.status = 'published')"
+                ),
+                &[&template_id, &candidate_id],
             )?
             .pop())
         })
@@ -956,7 +960,7 @@ impl SessionRepo for SqliteStore {
         filter: &ResultsFilter,
         skip: u64,
         limit: u32,
-    ) -> StoreResult<Page<SessionOverview>> {
+    ) -> StoreResult<Option<Page<SessionOverview>>> {
         let recruiter_id = recruiter_id.clone();
         let template_id = filter.template_id.clone();
         let candidate = filter.candidate.clone();
@@ -989,12 +993,18 @@ impl SessionRepo for SqliteStore {
                     params.len()
                 );
             }
-            let total: i64 = query_row(
+            let (total, live): (i64, bool) = query_row(
                 conn,
-                &format!("SELECT COUNT(*) FROM sessions WHERE {filter}"),
+                &format!(
+                    "SELECT (SELECT COUNT(*) FROM sessions WHERE {filter}), \
+                            EXISTS (SELECT 1 FROM users WHERE users.id = ?1)"
+                ),
                 params.as_slice(),
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
+            if !live {
+                return Ok(None);
+            }
             let page = format!(
                 "{filter} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
                 params.len() + 1,
@@ -1002,10 +1012,10 @@ impl SessionRepo for SqliteStore {
             );
             params.extend([&limit as &dyn ToSql, &skip]);
             let items = select_overviews(conn, &page, &params)?;
-            Ok(Page {
+            Ok(Some(Page {
                 items,
                 total: u64::try_from(total).unwrap_or(0),
-            })
+            }))
         })
         .await
     }
@@ -1266,20 +1276,6 @@ impl TemplateRepo for SqliteStore {
     async fn find(&self, id: &Id) -> StoreResult<Option<TemplateRecord>> {
         let id = id.clone();
         self.run(move |conn| find_template(conn, &id)).await
-    }
-
-    async fn status(&self, id: &Id) -> StoreResult<Option<TemplateStatus>> {
-        let id = id.clone();
-        self.run(move |conn| {
-            Ok(query_row(
-                conn,
-                "SELECT status FROM templates WHERE id = ?1",
-                [&id],
-                |row| row.get(0),
-            )
-            .optional()?)
-        })
-        .await
     }
 
     async fn list_by_owner(&self, owner_id: &Id) -> StoreResult<Vec<TemplateRecord>> {
