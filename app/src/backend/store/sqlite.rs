@@ -486,9 +486,18 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     })
 }
 
+/// A condition: the account parameter `?n` names still exists. Requests that do not read the
+/// account first rely on it (see `auth::Claimant`).
+macro_rules! account_exists {
+    ($n:literal) => {
+        concat!("EXISTS (SELECT 1 FROM users WHERE users.id = ?", $n, ")")
+    };
+}
+
 /// A session condition: it is `?2`'s, and `?2`'s account still exists.
-const OWNED_BY_LIVE_ACCOUNT: &str =
-    "candidate_id = ?2 AND EXISTS (SELECT 1 FROM users WHERE users.id = ?2)";
+const OWNED_BY_LIVE_ACCOUNT: &str = concat!("candidate_id = ?2 AND ", account_exists!(2));
+/// The account `?1` names still exists.
+const ACCOUNT_1_EXISTS: &str = account_exists!(1);
 const SESSION_COLUMNS: &str = "id, candidate_id, candidate_email, template_id, template_version, recruiter_id, status, prompt_budget, used_prompts, blocked_prompts, started_at, deadline, ended_at, content, grading";
 
 fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
@@ -996,8 +1005,7 @@ impl SessionRepo for SqliteStore {
             let (total, live): (i64, bool) = query_row(
                 conn,
                 &format!(
-                    "SELECT (SELECT COUNT(*) FROM sessions WHERE {filter}), \
-                            EXISTS (SELECT 1 FROM users WHERE users.id = ?1)"
+                    "SELECT (SELECT COUNT(*) FROM sessions WHERE {filter}), {ACCOUNT_1_EXISTS}"
                 ),
                 params.as_slice(),
                 |row| Ok((row.get(0)?, row.get(1)?)),
