@@ -2,7 +2,7 @@
 //! Azure, Ollama, vLLM, llama.cpp server) through `async-openai`, or, with none configured, the
 //! built-in offline assistant.
 
-use super::gatekeeper::QuestionInfo;
+use super::gatekeeper::{QuestionInfo, normalize};
 use crate::backend::config::LlmConfig;
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -13,6 +13,7 @@ use async_openai::types::chat::{
 };
 use futures_util::{Stream, StreamExt};
 use std::pin::Pin;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// One earlier exchange of the conversation about the current question.
@@ -305,38 +306,53 @@ const NOTES: &[(&[&str], &str)] = &[
     ),
 ];
 
+/// How a note's keyword is looked for in a prompt.
+enum Key {
+    /// Normalised and padded with spaces: a whole word ("get" is not in "target").
+    Word(String),
+    /// Symbols that normalising would erase (`==`), as they are.
+    Symbol(&'static str),
+}
+
+/// [`NOTES`]' keywords, prepared once.
+static KEYS: LazyLock<Vec<Vec<Key>>> = LazyLock::new(|| {
+    NOTES
+        .iter()
+        .map(|(words, _)| {
+            words
+                .iter()
+                .map(|word| match normalize(word) {
+                    key if key.is_empty() => Key::Symbol(word),
+                    key => Key::Word(format!(" {key} ")),
+                })
+                .collect()
+        })
+        .collect()
+});
+
+/// The notes whose keywords `text` mentions, in order.
+fn notes_on(text: &str) -> impl Iterator<Item = &'static str> + '_ {
+    let padded = format!(" {} ", normalize(text));
+    NOTES
+        .iter()
+        .zip(KEYS.iter())
+        .filter(move |(_, keys)| {
+            keys.iter().any(|key| match key {
+                Key::Word(word) => padded.contains(word.as_str()),
+                Key::Symbol(symbol) => text.contains(symbol),
+            })
+        })
+        .map(|((_, note), _)| *note)
+}
+
 /// A concept-level hint from the built-in notes, chosen by the words of the prompt and the
 /// question. It never sees a solution, so it cannot leak one.
 pub fn offline_reply(question: Option<&QuestionInfo>, prompt: &str) -> String {
-    let mentions = |text: &str, (words, _): &&(&[&str], &str)| {
-        // Whole words ("get" is not in "target"); symbols ("==") as they are.
-        let padded = format!(" {} ", super::gatekeeper::normalize(text));
-        words.iter().any(|w| {
-            let key = super::gatekeeper::normalize(w);
-            if key.is_empty() {
-                text.contains(w)
-            } else {
-                padded.contains(&format!(" {key} "))
-            }
-        })
-    };
-    let text = prompt;
-    let mut notes: Vec<&str> = NOTES
-        .iter()
-        .filter(|note| mentions(text, note))
-        .map(|(_, note)| *note)
-        .take(2)
-        .collect();
+    let mut notes: Vec<&str> = notes_on(prompt).take(2).collect();
     if notes.is_empty()
         && let Some(q) = question
     {
-        notes.extend(
-            NOTES
-                .iter()
-                .filter(|note| mentions(&q.prompt, note))
-                .map(|(_, note)| *note)
-                .take(1),
-        );
+        notes.extend(notes_on(&q.prompt).take(1));
     }
     let mut reply = String::from(
         "*Offline assistant — no AI model is connected; these are built-in hints.*\n\n",
@@ -372,6 +388,17 @@ mod tests {
         // Whole words only: "target" does not call for the HTTP note.
         assert!(!offline_reply(None, "what is the target?").contains("idempotent"));
         assert!(offline_reply(None, "is == the same as ===?").contains("type conversion"));
+        // At most two notes; with none in the prompt, one from the question's own words.
+        let both = offline_reply(None, "Is recursion slow?");
+        assert!(both.contains("base case") && both.contains("O(n"));
+        let q = QuestionInfo {
+            prompt: "Write a recursive `sum(tree)`.".into(),
+            function_name: Some("sum".into()),
+            ..QuestionInfo::default()
+        };
+        let from_question = offline_reply(Some(&q), "hmm");
+        assert!(from_question.contains("base case"));
+        assert!(!from_question.contains("edge cases (empty input"));
     }
 
     #[test]
