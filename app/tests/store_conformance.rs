@@ -826,6 +826,20 @@ async fn assert_refused(store: &Store, name: &str, id: &Id, who: &Id, why: &str)
         SpendOutcome::NotFound,
         "{name}: {why}"
     );
+    let settled = exchange(id, None, now(), "p".into(), "r".into(), true);
+    assert_eq!(
+        store
+            .sessions
+            .spend_and_record(who, settled)
+            .await
+            .expect(name),
+        SpendOutcome::NotFound,
+        "{name}: {why}"
+    );
+    assert!(
+        store.sessions.prompts(id).await.expect(name).is_empty(),
+        "{name}: {why}: nothing was recorded"
+    );
 }
 
 #[tokio::test]
@@ -1506,6 +1520,101 @@ async fn assistant_exchanges_are_kept_in_order_blocked_ones_counted_and_refunds_
             .expect(name)
             .expect("session");
         assert_eq!(found.used_prompts, 0, "{name}");
+        engine.cleanup().await;
+    }
+}
+
+/// An exchange settled before its prompt is paid for (a refusal, the offline assistant's reply)
+/// is recorded exactly when its prompt is spent, whatever the concurrency.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_exchange_settled_before_its_spend_is_recorded_only_with_it() {
+    for engine in Engine::all() {
+        let name = engine.name();
+        let store = engine.open().await;
+        let s = started(&store, session(2)).await;
+        let settle = |who: &Id, prompt: &str, blocked: bool| {
+            let store = store.clone();
+            let (who, prompt) = (who.clone(), prompt.to_owned());
+            let exchange = exchange(&s.id, Some("q1"), now(), prompt, "reply".into(), blocked);
+            async move { store.sessions.spend_and_record(&who, exchange).await }
+        };
+        let recorded = || async {
+            let prompts = store.sessions.prompts(&s.id).await.expect(name);
+            prompts.into_iter().map(|p| p.prompt).collect::<Vec<_>>()
+        };
+        match settle(&s.candidate_id, "refused", true).await.expect(name) {
+            SpendOutcome::Spent(b) => assert_eq!((b.used_prompts, b.prompt_budget), (1, 2)),
+            other => panic!("{name}: {other:?}"),
+        }
+        let stranger = store
+            .users
+            .insert(user("stranger@example.com", Role::Candidate))
+            .await
+            .expect(name);
+        assert_eq!(
+            settle(&stranger.id, "not mine", false).await.expect(name),
+            SpendOutcome::NotFound,
+            "{name}"
+        );
+        match settle(&s.candidate_id, "answered", false)
+            .await
+            .expect(name)
+        {
+            SpendOutcome::Spent(b) => assert_eq!((b.used_prompts, b.prompt_budget), (2, 2)),
+            other => panic!("{name}: {other:?}"),
+        }
+        assert_eq!(
+            settle(&s.candidate_id, "over budget", false)
+                .await
+                .expect(name),
+            SpendOutcome::BudgetExhausted,
+            "{name}"
+        );
+        assert_eq!(recorded().await, ["refused", "answered"], "{name}");
+        let found = store
+            .sessions
+            .find(&s.id)
+            .await
+            .expect(name)
+            .expect("session");
+        assert_eq!(
+            (found.used_prompts, found.blocked_prompts),
+            (2, 1),
+            "{name}"
+        );
+
+        // An ended session takes none.
+        store.sessions.close(&s.id, now()).await.expect(name);
+        assert_eq!(
+            settle(&s.candidate_id, "too late", false)
+                .await
+                .expect(name),
+            SpendOutcome::NotActive,
+            "{name}"
+        );
+        assert_eq!(recorded().await, ["refused", "answered"], "{name}");
+
+        // Under 20 concurrent callers, exactly the budget's worth is spent and recorded.
+        let s = started(&store, session(5)).await;
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let store = store.clone();
+                let owner = s.candidate_id.clone();
+                let e = exchange(&s.id, None, now(), format!("p{i}"), "r".into(), false);
+                tokio::spawn(async move { store.sessions.spend_and_record(&owner, e).await })
+            })
+            .collect();
+        let mut spent = 0;
+        for task in tasks {
+            match task.await.expect("task").expect(name) {
+                SpendOutcome::Spent(_) => spent += 1,
+                SpendOutcome::BudgetExhausted => {}
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!(spent, 5, "{name}");
+        let prompts = store.sessions.prompts(&s.id).await.expect(name);
+        assert_eq!(prompts.len(), 5, "{name}");
         engine.cleanup().await;
     }
 }

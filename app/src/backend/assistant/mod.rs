@@ -15,7 +15,7 @@ use super::AppState;
 use super::auth::Claimant;
 use super::error::AppError;
 use super::sessions::{ended, ended_or, fixed_owned, owned_question};
-use super::store::{PromptRecord, SpendOutcome, new_id, now, rfc3339};
+use super::store::{PromptBudget, PromptRecord, SpendOutcome, new_id, now, rfc3339};
 use crate::live::LiveEvent;
 use crate::model::Id;
 use crate::session::{AssistantEvent, MAX_PROMPT_CHARS, PromptInput, PromptLine, PromptReply};
@@ -55,42 +55,85 @@ pub fn line(record: PromptRecord) -> PromptLine {
     }
 }
 
-/// A prompt that was accepted and paid for.
+/// A prompt whose input and session passed their checks.
 struct Turn {
     session_id: Id,
     question_id: Option<String>,
     prompt: String,
     info: Option<QuestionInfo>,
-    used_prompts: u32,
-    prompt_budget: u32,
 }
 
-/// What to do with a paid prompt.
+/// A turn that was paid for, and the session's budget after it.
+struct Paid {
+    turn: Turn,
+    budget: PromptBudget,
+}
+
+/// Where a prompt stands once its budget is dealt with.
 enum Next {
-    /// The gatekeeper refused it.
-    Refuse(Block),
-    /// Ask the provider, with these earlier exchanges as context.
-    Ask(Vec<Exchange>),
+    /// Settled without waiting on a provider (the gatekeeper refused it, or the offline
+    /// assistant answered it), and recorded in the same write as its spend.
+    Settled(PromptReply),
+    /// Paid for: ask the provider, with these earlier exchanges as context.
+    Ask(Paid, Vec<Exchange>),
 }
 
-/// Checks the input and the session, spends one prompt and runs the gatekeeper on it. The
-/// candidate's account is not read first: the spend checks it, and a refusal confirms it.
+/// Checks the input and the session, then settles or pays for the prompt. The candidate's
+/// account is not read first: the spend checks it, and a refusal confirms it.
 async fn begin(
     state: &AppState,
     candidate: &Claimant,
     raw_session_id: &str,
     input: PromptInput,
-) -> Result<(Turn, Next), AppError> {
-    let begun = spend(state, &candidate.id, raw_session_id, input).await;
+) -> Result<Next, AppError> {
+    let begun = settle_or_pay(state, &candidate.id, raw_session_id, input).await;
     candidate.confirm(state, begun).await
 }
 
-async fn spend(
+async fn settle_or_pay(
     state: &AppState,
     candidate: &Id,
     raw_session_id: &str,
     input: PromptInput,
-) -> Result<(Turn, Next), AppError> {
+) -> Result<Next, AppError> {
+    let turn = checked_turn(state, candidate, raw_session_id, input).await?;
+    if let Some((response, block)) = turn.settled(state) {
+        let exchange = turn.exchange(state, response, block);
+        let outcome = state
+            .store
+            .sessions
+            .spend_and_record(candidate, exchange.clone())
+            .await?;
+        let budget = paid(state, &exchange.session_id, outcome).await?;
+        return Ok(Next::Settled(replied(state, exchange, budget)));
+    }
+    let outcome = state
+        .store
+        .sessions
+        .spend_prompt(&turn.session_id, candidate)
+        .await?;
+    let budget = paid(state, &turn.session_id, outcome).await?;
+    let recent: Vec<Exchange> = state
+        .store
+        .sessions
+        .recent_exchanges(&turn.session_id, turn.question_id.as_deref(), HISTORY)
+        .await?
+        .into_iter()
+        .map(|p| Exchange {
+            prompt: p.prompt,
+            response: p.response,
+        })
+        .collect();
+    Ok(Next::Ask(Paid { turn, budget }, recent))
+}
+
+/// The prompt's input and session, checked.
+async fn checked_turn(
+    state: &AppState,
+    candidate: &Id,
+    raw_session_id: &str,
+    input: PromptInput,
+) -> Result<Turn, AppError> {
     let prompt = input.prompt.trim().to_owned();
     if prompt.is_empty() {
         return Err(AppError::invalid("prompt: must not be empty".into()));
@@ -116,103 +159,107 @@ async fn spend(
             }
         },
     };
-    let spent = match state
-        .store
-        .sessions
-        .spend_prompt(&session.id, candidate)
-        .await?
-    {
-        SpendOutcome::Spent(record) => record,
-        SpendOutcome::BudgetExhausted => return Err(AppError::Forbidden(BUDGET_EXCEEDED.into())),
-        SpendOutcome::NotActive => return Err(ended(state, &session.id).await),
-        SpendOutcome::NotFound => {
-            return Err(AppError::NotFound("Session not found.".into()));
-        }
-    };
-    let turn = Turn {
+    Ok(Turn {
         session_id: session.id.clone(),
         question_id: question.map(|q| q.id.clone()),
         info: question.map(question_info),
         prompt,
-        used_prompts: spent.used_prompts,
-        prompt_budget: spent.prompt_budget,
-    };
-    if let Some(block) = check_prompt(&turn.prompt, turn.info.as_ref()) {
-        return Ok((turn, Next::Refuse(block)));
+    })
+}
+
+/// The budget after a spend, or why nothing was spent.
+async fn paid(
+    state: &AppState,
+    session_id: &Id,
+    outcome: SpendOutcome,
+) -> Result<PromptBudget, AppError> {
+    match outcome {
+        SpendOutcome::Spent(budget) => Ok(budget),
+        SpendOutcome::BudgetExhausted => Err(AppError::Forbidden(BUDGET_EXCEEDED.into())),
+        SpendOutcome::NotActive => Err(ended(state, session_id).await),
+        SpendOutcome::NotFound => Err(AppError::NotFound("Session not found.".into())),
     }
-    let recent: Vec<Exchange> = state
-        .store
-        .sessions
-        .recent_exchanges(&session.id, turn.question_id.as_deref(), HISTORY)
-        .await?
-        .into_iter()
-        .map(|p| Exchange {
-            prompt: p.prompt,
-            response: p.response,
-        })
-        .collect();
-    Ok((turn, Next::Ask(recent)))
+}
+
+/// A refused prompt's or reply's stand-in, and why.
+fn blocked(session_id: &Id, block: Block) -> (String, Option<Block>) {
+    tracing::info!(session_id = %session_id, rule = block.rule.as_str(), "prompt blocked");
+    (refusal(&block), Some(block))
+}
+
+/// The candidate's reply to a recorded exchange; the session's watchers see the exchange.
+fn replied(state: &AppState, exchange: PromptRecord, budget: PromptBudget) -> PromptReply {
+    let reply = PromptReply {
+        response: exchange.response.clone(),
+        was_blocked: exchange.was_blocked,
+        reason: exchange.reason.clone(),
+        used_prompts: budget.used_prompts,
+        prompt_budget: budget.prompt_budget,
+        provider: exchange.provider.clone(),
+    };
+    let session_id = exchange.session_id.clone();
+    state
+        .rooms
+        .publish(&session_id, LiveEvent::Prompt(line(exchange)));
+    reply
 }
 
 impl Turn {
-    /// Checks the provider's complete reply and records the exchange.
-    async fn reply(self, state: &AppState, reply: String) -> Result<PromptReply, AppError> {
+    /// What the prompt comes to without a provider: the gatekeeper's refusal, or the offline
+    /// assistant's checked reply. `None` when a model must be asked.
+    fn settled(&self, state: &AppState) -> Option<(String, Option<Block>)> {
+        if let Some(block) = check_prompt(&self.prompt, self.info.as_ref()) {
+            return Some(blocked(&self.session_id, block));
+        }
+        let reply = state.assistant.offline(self.info.as_ref(), &self.prompt)?;
+        Some(self.checked(state, reply))
+    }
+
+    /// A reply as it may be shown: as it is, or the refusal that replaces it.
+    fn checked(&self, state: &AppState, reply: String) -> (String, Option<Block>) {
         match check_reply(
             &reply,
             self.info.as_ref(),
             state.config.assistant_max_code_lines,
         ) {
-            Some(block) => self.refuse(state, block).await,
-            None => self.record(state, reply, None).await,
+            Some(block) => blocked(&self.session_id, block),
+            None => (reply, None),
         }
     }
 
-    async fn refuse(self, state: &AppState, block: Block) -> Result<PromptReply, AppError> {
-        tracing::info!(session_id = %self.session_id, rule = block.rule.as_str(), "prompt blocked");
-        self.record(state, refusal(&block), Some(block)).await
-    }
-
-    async fn record(
-        self,
-        state: &AppState,
-        response: String,
-        block: Option<Block>,
-    ) -> Result<PromptReply, AppError> {
-        let provider = state.assistant.name();
-        let reason = block.as_ref().map(|b| b.reason.clone());
-        let record = PromptRecord {
+    /// The exchange as it is recorded.
+    fn exchange(self, state: &AppState, response: String, block: Option<Block>) -> PromptRecord {
+        PromptRecord {
             id: new_id(),
             session_id: self.session_id,
             question_id: self.question_id,
             timestamp: now(),
             prompt: self.prompt,
-            response: response.clone(),
-            was_blocked: block.is_some(),
-            rule: block.as_ref().map(|b| b.rule.as_str().to_owned()),
-            reason: reason.clone(),
-            provider: provider.clone(),
-        };
-        state.store.sessions.record_prompt(record.clone()).await?;
-        let session_id = record.session_id.clone();
-        state
-            .rooms
-            .publish(&session_id, LiveEvent::Prompt(line(record)));
-        Ok(PromptReply {
             response,
             was_blocked: block.is_some(),
-            reason,
-            used_prompts: self.used_prompts,
-            prompt_budget: self.prompt_budget,
-            provider,
-        })
+            rule: block.as_ref().map(|b| b.rule.as_str().to_owned()),
+            reason: block.map(|b| b.reason),
+            provider: state.assistant.name(),
+        }
+    }
+}
+
+impl Paid {
+    /// Checks the provider's complete reply and records the exchange.
+    async fn reply(self, state: &AppState, reply: String) -> Result<PromptReply, AppError> {
+        let (response, block) = self.turn.checked(state, reply);
+        let exchange = self.turn.exchange(state, response, block);
+        state.store.sessions.record_prompt(exchange.clone()).await?;
+        Ok(replied(state, exchange, self.budget))
     }
 
     /// The provider failed: the prompt is given back and the failure explained.
     async fn fail(self, state: &AppState, err: ProviderError) -> AppError {
-        if let Err(refund) = state.store.sessions.refund_prompt(&self.session_id).await {
+        let session_id = &self.turn.session_id;
+        if let Err(refund) = state.store.sessions.refund_prompt(session_id).await {
             return refund.into();
         }
-        tracing::warn!(session_id = %self.session_id, error = %err, "AI provider failed; prompt refunded");
+        tracing::warn!(session_id = %session_id, error = %err, "AI provider failed; prompt refunded");
         match err {
             ProviderError::TimedOut(_) => AppError::Unavailable(
                 "The AI assistant did not answer in time. Your prompt was not counted; please try again.",
@@ -231,19 +278,18 @@ pub async fn ask(
     raw_session_id: &str,
     input: PromptInput,
 ) -> Result<PromptReply, AppError> {
-    let (turn, next) = begin(state, candidate, raw_session_id, input).await?;
-    match next {
-        Next::Refuse(block) => turn.refuse(state, block).await,
-        Next::Ask(history) => {
-            match state
-                .assistant
-                .reply(turn.info.as_ref(), &history, &turn.prompt)
-                .await
-            {
-                Ok(reply) => turn.reply(state, reply).await,
-                Err(err) => Err(turn.fail(state, err).await),
-            }
-        }
+    let (paid, history) = match begin(state, candidate, raw_session_id, input).await? {
+        Next::Settled(reply) => return Ok(reply),
+        Next::Ask(paid, history) => (paid, history),
+    };
+    let turn = &paid.turn;
+    match state
+        .assistant
+        .reply(turn.info.as_ref(), &history, &turn.prompt)
+        .await
+    {
+        Ok(reply) => paid.reply(state, reply).await,
+        Err(err) => Err(paid.fail(state, err).await),
     }
 }
 
@@ -263,23 +309,30 @@ pub async fn ask_streaming(
     raw_session_id: &str,
     input: PromptInput,
 ) -> Result<impl Stream<Item = AssistantEvent> + Send + 'static, AppError> {
-    let (turn, next) = begin(&state, candidate, raw_session_id, input).await?;
     let (events, received) = tokio::sync::mpsc::channel(32);
-    tokio::spawn(async move {
-        let outcome = match next {
-            Next::Refuse(block) => turn.refuse(&state, block).await,
-            Next::Ask(history) => stream_reply(&state, turn, &history, &events).await,
-        };
-        let last = match outcome {
-            Ok(reply) => AssistantEvent::Done(reply),
-            Err(err) => AssistantEvent::Failed {
-                status: err.status().as_u16(),
-                detail: err.detail(),
-            },
-        };
-        // The client may be gone; the exchange is recorded all the same.
-        let _ = events.send(last).await;
-    });
+    match begin(&state, candidate, raw_session_id, input).await? {
+        Next::Settled(reply) => {
+            // Already checked and recorded: shown whole, unless it is a refusal.
+            if !reply.was_blocked {
+                let text = reply.response.clone();
+                let _ = events.send(AssistantEvent::Delta { text }).await;
+            }
+            let _ = events.send(AssistantEvent::Done(reply)).await;
+        }
+        Next::Ask(paid, history) => {
+            tokio::spawn(async move {
+                let last = match stream_reply(&state, paid, &history, &events).await {
+                    Ok(reply) => AssistantEvent::Done(reply),
+                    Err(err) => AssistantEvent::Failed {
+                        status: err.status().as_u16(),
+                        detail: err.detail(),
+                    },
+                };
+                // The client may be gone; the exchange is recorded all the same.
+                let _ = events.send(last).await;
+            });
+        }
+    }
     Ok(futures_util::stream::unfold(
         received,
         |mut received| async move { received.recv().await.map(|event| (event, received)) },
@@ -288,24 +341,25 @@ pub async fn ask_streaming(
 
 async fn stream_reply(
     state: &AppState,
-    turn: Turn,
+    paid: Paid,
     history: &[Exchange],
     events: &tokio::sync::mpsc::Sender<AssistantEvent>,
 ) -> Result<PromptReply, AppError> {
+    let turn = &paid.turn;
     let mut pieces = match state
         .assistant
         .reply_stream(turn.info.as_ref(), history, &turn.prompt)
         .await
     {
         Ok(pieces) => pieces,
-        Err(err) => return Err(turn.fail(state, err).await),
+        Err(err) => return Err(paid.fail(state, err).await),
     };
     let mut reply = String::new();
     let mut holdback = Holdback::new(turn.info.as_ref());
     while let Some(piece) = pieces.next().await {
         match piece {
             Ok(piece) => reply.push_str(&piece),
-            Err(err) => return Err(turn.fail(state, err).await),
+            Err(err) => return Err(paid.fail(state, err).await),
         }
         if reply.len() > MAX_REPLY_BYTES {
             let mut cut = MAX_REPLY_BYTES;
@@ -325,11 +379,11 @@ async fn stream_reply(
         }
     }
     if reply.trim().is_empty() {
-        return Err(turn
+        return Err(paid
             .fail(state, ProviderError::Failed("the reply was empty".into()))
             .await);
     }
-    let reply = turn.reply(state, reply).await?;
+    let reply = paid.reply(state, reply).await?;
     if !reply.was_blocked {
         // Checked and passed: what was held back can be shown, so the deltas add up to it.
         let rest = holdback.rest(&reply.response);

@@ -104,6 +104,12 @@ impl Provider {
         matches!(self, Provider::Offline)
     }
 
+    /// The offline assistant's reply, when no model is connected. It needs no context and
+    /// comes at once, so it can be settled before the prompt is paid for.
+    pub fn offline(&self, question: Option<&QuestionInfo>, prompt: &str) -> Option<String> {
+        self.is_offline().then(|| offline_reply(question, prompt))
+    }
+
     /// The reply to `prompt`, with the earlier allowed exchanges about the same question as
     /// context.
     pub async fn reply(

@@ -364,6 +364,22 @@ pub trait SessionRepo: Send + Sync {
     /// Stores one assistant exchange; a blocked one also counts in the session's
     /// `blocked_prompts`.
     async fn record_prompt(&self, prompt: PromptRecord) -> StoreResult<()>;
+    /// For an exchange settled before its prompt is paid for (a prompt the gatekeeper refused,
+    /// the offline assistant's reply): spends one prompt of the exchange's session as
+    /// [`spend_prompt`](Self::spend_prompt) does and, only when it was spent, records the
+    /// exchange as [`record_prompt`](Self::record_prompt) does. SQLite does both in one write;
+    /// this default makes the two calls.
+    async fn spend_and_record(
+        &self,
+        owner: &Id,
+        exchange: PromptRecord,
+    ) -> StoreResult<SpendOutcome> {
+        let outcome = self.spend_prompt(&exchange.session_id, owner).await?;
+        if let SpendOutcome::Spent(_) = outcome {
+            self.record_prompt(exchange).await?;
+        }
+        Ok(outcome)
+    }
     /// The session's assistant exchanges, oldest first.
     async fn prompts(&self, session_id: &Id) -> StoreResult<Vec<PromptRecord>>;
     /// The session's last `limit` exchanges about `question_id` (`None`: about no question)

@@ -656,6 +656,74 @@ fn prompt_from_row(row: &Row<'_>) -> rusqlite::Result<PromptRecord> {
     })
 }
 
+/// Spends one prompt of session `id` if it is `owner`'s, in progress and has one left.
+fn spend(conn: &Connection, id: &Id, owner: &Id) -> StoreResult<SpendOutcome> {
+    // The guard and the increment are one statement: SQLite serialises writers, so the
+    // budget can never be overspent whatever the concurrency.
+    let spent = query_row(
+        conn,
+        &format!(
+            "UPDATE sessions SET used_prompts = used_prompts + 1
+                 WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}
+                   AND status = 'in_progress' AND used_prompts < prompt_budget
+                 RETURNING used_prompts, prompt_budget"
+        ),
+        [id, owner],
+        |row| {
+            Ok(PromptBudget {
+                used_prompts: row.get(0)?,
+                prompt_budget: row.get(1)?,
+            })
+        },
+    )
+    .optional()?;
+    if let Some(budget) = spent {
+        return Ok(SpendOutcome::Spent(budget));
+    }
+    // Nothing was spent: say why.
+    let status: Option<SessionStatus> = query_row(
+        conn,
+        &format!("SELECT status FROM sessions WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}"),
+        [id, owner],
+        |row| row.get(0),
+    )
+    .optional()?;
+    Ok(match status {
+        None => SpendOutcome::NotFound,
+        Some(SessionStatus::InProgress) => SpendOutcome::BudgetExhausted,
+        Some(_) => SpendOutcome::NotActive,
+    })
+}
+
+/// Stores one exchange; a blocked one also counts in its session's `blocked_prompts`.
+fn insert_prompt(conn: &Connection, p: &PromptRecord) -> StoreResult<()> {
+    exec(
+            conn,
+            "INSERT INTO prompts (id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                p.id,
+                p.session_id,
+                p.question_id,
+                millis(p.timestamp),
+                p.prompt,
+                p.response,
+                p.was_blocked,
+                p.rule,
+                p.reason,
+                p.provider
+            ],
+        )?;
+    if p.was_blocked {
+        exec(
+            conn,
+            "UPDATE sessions SET blocked_prompts = blocked_prompts + 1 WHERE id = ?1",
+            [&p.session_id],
+        )?;
+    }
+    Ok(())
+}
+
 fn find_session(conn: &Connection, id: &Id) -> StoreResult<Option<SessionRecord>> {
     Ok(select_sessions(conn, "id = ?1", &[id])?.pop())
 }
@@ -865,44 +933,7 @@ impl SessionRepo for SqliteStore {
 
     async fn spend_prompt(&self, id: &Id, owner: &Id) -> StoreResult<SpendOutcome> {
         let (id, owner) = (id.clone(), owner.clone());
-        self.write(move |conn| {
-            // The guard and the increment are one statement: SQLite serialises writers, so the
-            // budget can never be overspent whatever the concurrency.
-            let spent = query_row(
-                conn,
-                &format!(
-                    "UPDATE sessions SET used_prompts = used_prompts + 1
-                     WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}
-                       AND status = 'in_progress' AND used_prompts < prompt_budget
-                     RETURNING used_prompts, prompt_budget"
-                ),
-                [&id, &owner],
-                |row| {
-                    Ok(PromptBudget {
-                        used_prompts: row.get(0)?,
-                        prompt_budget: row.get(1)?,
-                    })
-                },
-            )
-            .optional()?;
-            if let Some(budget) = spent {
-                return Ok(SpendOutcome::Spent(budget));
-            }
-            // Nothing was spent: say why.
-            let status: Option<SessionStatus> = query_row(
-                conn,
-                &format!("SELECT status FROM sessions WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}"),
-                [&id, &owner],
-                |row| row.get(0),
-            )
-            .optional()?;
-            Ok(match status {
-                None => SpendOutcome::NotFound,
-                Some(SessionStatus::InProgress) => SpendOutcome::BudgetExhausted,
-                Some(_) => SpendOutcome::NotActive,
-            })
-        })
-        .await
+        self.write(move |conn| spend(conn, &id, &owner)).await
     }
 
     async fn count_for_template(&self, template_id: &Id) -> StoreResult<u64> {
@@ -1092,32 +1123,22 @@ impl SessionRepo for SqliteStore {
 
     async fn record_prompt(&self, p: PromptRecord) -> StoreResult<()> {
         // One write: the exchange and its count land together or not at all.
+        self.write(move |conn| insert_prompt(conn, &p)).await
+    }
+
+    async fn spend_and_record(
+        &self,
+        owner: &Id,
+        exchange: PromptRecord,
+    ) -> StoreResult<SpendOutcome> {
+        let owner = owner.clone();
+        // One write: the spend, the exchange and its count land together or not at all.
         self.write(move |conn| {
-            exec(
-                conn,
-                "INSERT INTO prompts (id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    p.id,
-                    p.session_id,
-                    p.question_id,
-                    millis(p.timestamp),
-                    p.prompt,
-                    p.response,
-                    p.was_blocked,
-                    p.rule,
-                    p.reason,
-                    p.provider
-                ],
-            )?;
-            if p.was_blocked {
-                exec(
-                    conn,
-                    "UPDATE sessions SET blocked_prompts = blocked_prompts + 1 WHERE id = ?1",
-                    [&p.session_id],
-                )?;
+            let outcome = spend(conn, &exchange.session_id, &owner)?;
+            if let SpendOutcome::Spent(_) = outcome {
+                insert_prompt(conn, &exchange)?;
             }
-            Ok(())
+            Ok(outcome)
         })
         .await
     }
