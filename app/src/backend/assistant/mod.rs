@@ -2,11 +2,12 @@
 //! one service (REST and the test page call it) that spends the budget and records every
 //! exchange.
 //!
-//! Order of a prompt: the budget is spent first, with one atomic conditional update (so parallel
-//! prompts can never overspend it); a prompt the gatekeeper refuses is recorded as blocked and
-//! counts, as in the seed; otherwise the provider answers, and a failure or time-out gives the
-//! prompt back before the error is reported; a reply that hands out the solution is replaced by a
-//! refusal and recorded as blocked.
+//! Order of a prompt: the budget is spent with one atomic conditional update (so parallel
+//! prompts can never overspend it). A prompt the gatekeeper refuses is recorded as blocked and
+//! counts, as in the seed; it and the offline assistant's replies are known before the prompt is
+//! paid for, so the spend and the exchange are one write. A prompt for a model is paid for first;
+//! a failure or time-out of the provider gives it back before the error is reported, and a reply
+//! that hands out the solution is replaced by a refusal and recorded as blocked.
 
 pub mod gatekeeper;
 pub mod provider;
