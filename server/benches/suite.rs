@@ -386,6 +386,19 @@ async fn ok(response: Result<reqwest::Response, reqwest::Error>) -> bool {
 
 type Request = Arc<dyn Fn(&World, usize, u64) -> reqwest::RequestBuilder + Send + Sync>;
 
+/// Call `n` of client `c` to the assistant. Spread over every candidate's sessions: a session's
+/// budget is at most 1,000 prompts (the product's limit), which one client alone spends within
+/// a row.
+fn prompt(w: &World, c: usize, n: u64, body: Value) -> reqwest::RequestBuilder {
+    let n = n as usize;
+    let k = (c + n) % w.candidates.len();
+    let session = &w.sessions[k][(n / w.candidates.len()) % SESSION_TEMPLATES];
+    w.client
+        .post(format!("{}/api/v1/candidate/llm-prompt/{session}", w.base))
+        .bearer_auth(&w.candidates[k])
+        .json(&body)
+}
+
 fn endpoints() -> Vec<(&'static str, Request)> {
     vec![
         (
@@ -423,16 +436,23 @@ fn endpoints() -> Vec<(&'static str, Request)> {
         ),
         (
             "`POST /candidate/llm-prompt/{id}` (offline assistant)",
-            // Spread over every candidate's sessions: a session's budget is at most 1,000 prompts
-            // (the product's limit), which one client alone spends within a row.
             Arc::new(|w: &World, c, n| {
-                let n = n as usize;
-                let k = (c + n) % w.candidates.len();
-                let session = &w.sessions[k][(n / w.candidates.len()) % SESSION_TEMPLATES];
-                w.client
-                    .post(format!("{}/api/v1/candidate/llm-prompt/{session}", w.base))
-                    .bearer_auth(&w.candidates[k])
-                    .json(&json!({ "prompt": "How does Array.prototype.map work?" }))
+                prompt(
+                    w,
+                    c,
+                    n,
+                    json!({ "prompt": "How does Array.prototype.map work?" }),
+                )
+            }),
+        ),
+        (
+            "`POST /candidate/llm-prompt/{id}` about a coding question (offline assistant)",
+            // The test page sends the question the candidate is on; the gatekeeper then also
+            // looks for that question's function in the prompt and the reply.
+            Arc::new(|w: &World, c, n| {
+                let body =
+                    json!({ "prompt": "How does Array.prototype.map work?", "question_id": "q1" });
+                prompt(w, c, n, body)
             }),
         ),
         (
