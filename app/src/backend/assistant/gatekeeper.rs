@@ -9,7 +9,7 @@
 
 use regex::Regex;
 use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use unicode_normalization::UnicodeNormalization;
 
 /// What the gatekeeper knows of the question the candidate is on.
@@ -152,6 +152,55 @@ const SPELLED_KEYS: &[&str] = &[
 fn regex(pattern: &str) -> Regex {
     // The patterns are constants of this file, covered by its tests.
     Regex::new(pattern).unwrap_or_else(|err| panic!("gatekeeper pattern {pattern:?}: {err}"))
+}
+
+/// The patterns that find one function of a coding question, compiled once per name: a test's
+/// questions are asked about again and again, and compiling them took longer than checking a
+/// prompt. At most [`FUNCTION_PATTERNS`] names are kept; another is compiled again when needed.
+struct FunctionPatterns {
+    /// "write the `name` function" and its variants, on normalised text; `None` when the name
+    /// normalises to nothing.
+    asks: Option<Regex>,
+    /// A definition of the function, in a reply.
+    definition: Regex,
+    /// The name as a word, in a reply still arriving.
+    mention: Regex,
+}
+
+const FUNCTION_PATTERNS: usize = 256;
+
+static FUNCTIONS: LazyLock<quick_cache::sync::Cache<String, Arc<FunctionPatterns>>> =
+    LazyLock::new(|| quick_cache::sync::Cache::new(FUNCTION_PATTERNS));
+
+impl FunctionPatterns {
+    fn of(name: &str) -> Arc<FunctionPatterns> {
+        if let Some(found) = FUNCTIONS.get(name) {
+            return found;
+        }
+        let patterns = Arc::new(FunctionPatterns::compile(name));
+        FUNCTIONS.insert(name.to_owned(), patterns.clone());
+        patterns
+    }
+
+    fn compile(name: &str) -> FunctionPatterns {
+        let normalized = normalize(name);
+        // "implement twoSum", "write me the twoSum function" — but not "how do i add two
+        // numbers" when the function is called `add`.
+        let asks = (!normalized.is_empty()).then(|| {
+            regex(&format!(
+                r"\b(?:{DO}|{GIVE})\s+(?:me\s+)?(?:the\s+|a\s+|my\s+|this\s+|your\s+)?(?:function\s+)?{}\b",
+                regex::escape(&normalized)
+            ))
+        });
+        let name = regex::escape(name);
+        FunctionPatterns {
+            asks,
+            definition: regex(&format!(
+                r"(?m)(?:function\s*\*?\s*{name}\s*\(|\b(?:const|let|var)\s+{name}\s*=\s*(?:async\s*)?(?:function\b|\(|[A-Za-z_$][\w$]*\s*=>)|^\s*(?:async\s+)?{name}\s*\([^)]*\)\s*\{{|\b{name}\s*:\s*(?:async\s*)?function\b)"
+            )),
+            mention: regex(&format!(r"\b{name}\b")),
+        }
+    }
 }
 
 /// Words that ask for something to be handed over or produced.
@@ -320,14 +369,12 @@ pub fn check_prompt(prompt: &str, question: Option<&QuestionInfo>) -> Option<Blo
     }
     if let Some(question) = question {
         if let Some(name) = question.function_name.as_deref() {
-            let name = normalize(name);
-            // "implement twoSum", "write me the twoSum function" — but not "how do i add two
-            // numbers" when the function is called `add`.
-            let asks = regex(&format!(
-                r"\b(?:{DO}|{GIVE})\s+(?:me\s+)?(?:the\s+|a\s+|my\s+|this\s+|your\s+)?(?:function\s+)?{}\b",
-                regex::escape(&name)
-            ));
-            if !name.is_empty() && asks.is_match(&text) {
+            let patterns = FunctionPatterns::of(name);
+            if patterns
+                .asks
+                .as_ref()
+                .is_some_and(|asks| asks.is_match(&text))
+            {
                 return Some(Block::new(
                     Rule::SolutionRequest,
                     "the prompt asks for the function the question wants you to write.",
@@ -385,11 +432,8 @@ pub fn check_reply(
     max_code_lines: usize,
 ) -> Option<Block> {
     if let Some(name) = question.and_then(|q| q.function_name.as_deref()) {
-        let name = regex::escape(name);
-        let definition = regex(&format!(
-            r"(?m)(?:function\s*\*?\s*{name}\s*\(|\b(?:const|let|var)\s+{name}\s*=\s*(?:async\s*)?(?:function\b|\(|[A-Za-z_$][\w$]*\s*=>)|^\s*(?:async\s+)?{name}\s*\([^)]*\)\s*\{{|\b{name}\s*:\s*(?:async\s*)?function\b)"
-        ));
-        if let Some(found) = definition.find(reply) {
+        let patterns = FunctionPatterns::of(name);
+        if let Some(found) = patterns.definition.find(reply) {
             let rest = &reply[found.start()..];
             let body: Vec<&str> = rest
                 .lines()
@@ -421,7 +465,7 @@ pub fn check_reply(
 /// everything is held back until the reply is complete and checked. So a solution can never be
 /// seen, even in part, before the check replaces it.
 pub struct Holdback {
-    function: Option<regex::Regex>,
+    function: Option<Arc<FunctionPatterns>>,
     released: usize,
     holding: bool,
 }
@@ -432,7 +476,7 @@ impl Holdback {
             function: question
                 .and_then(|q| q.function_name.as_deref())
                 .filter(|name| !name.is_empty())
-                .map(|name| regex(&format!(r"\b{}\b", regex::escape(name)))),
+                .map(FunctionPatterns::of),
             released: 0,
             holding: false,
         }
@@ -477,7 +521,9 @@ impl Holdback {
     }
 
     fn names_function(&self, line: &str) -> bool {
-        self.function.as_ref().is_some_and(|f| f.is_match(line))
+        self.function
+            .as_ref()
+            .is_some_and(|f| f.mention.is_match(line))
     }
 
     fn may_be_code(&self, line: &str) -> bool {
@@ -604,6 +650,22 @@ mod tests {
             function_name: Some("twoSum".into()),
             options: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_functions_patterns_are_compiled_once_and_kept_apart_from_other_names() {
+        let first = FunctionPatterns::of("sumDigits");
+        assert!(Arc::ptr_eq(&first, &FunctionPatterns::of("sumDigits")));
+        let other = FunctionPatterns::of("sumDigit");
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert!(first.mention.is_match("call sumDigits(12)"));
+        assert!(!other.mention.is_match("call sumDigits(12)"));
+        let asks =
+            |f: &FunctionPatterns, text: &str| f.asks.as_ref().is_some_and(|r| r.is_match(text));
+        assert!(asks(&first, &normalize("Write the sumDigits function")));
+        assert!(!asks(&other, &normalize("Write the sumDigits function")));
+        // A name that normalises to nothing asks for nothing.
+        assert!(FunctionPatterns::of("$").asks.is_none());
     }
 
     #[test]
