@@ -1373,6 +1373,17 @@ fn exchange(
     }
 }
 
+/// The session's prompts used and blocked, as stored.
+async fn prompt_counts(store: &Store, id: &Id) -> (u32, u32) {
+    let found = store
+        .sessions
+        .find(id)
+        .await
+        .expect("find")
+        .expect("session");
+    (found.used_prompts, found.blocked_prompts)
+}
+
 /// The assistant's context: the last answered exchanges about the same question (or, for a
 /// prompt about no question, about none), oldest first.
 #[tokio::test]
@@ -1488,17 +1499,7 @@ async fn assistant_exchanges_are_kept_in_order_blocked_ones_counted_and_refunds_
             "{name}"
         );
         assert!(prompts[2].was_blocked, "{name}");
-        let found = store
-            .sessions
-            .find(&s.id)
-            .await
-            .expect(name)
-            .expect("session");
-        assert_eq!(
-            (found.used_prompts, found.blocked_prompts),
-            (3, 2),
-            "{name}"
-        );
+        assert_eq!(prompt_counts(&store, &s.id).await, (3, 2), "{name}");
         assert!(
             store
                 .sessions
@@ -1536,13 +1537,16 @@ async fn an_exchange_settled_before_its_spend_is_recorded_only_with_it() {
             let store = store.clone();
             let (who, prompt) = (who.clone(), prompt.to_owned());
             let exchange = exchange(&s.id, Some("q1"), now(), prompt, "reply".into(), blocked);
-            async move { store.sessions.spend_and_record(&who, exchange).await }
+            async move {
+                let outcome = store.sessions.spend_and_record(&who, exchange).await;
+                outcome.expect("spend and record")
+            }
         };
         let recorded = || async {
             let prompts = store.sessions.prompts(&s.id).await.expect(name);
             prompts.into_iter().map(|p| p.prompt).collect::<Vec<_>>()
         };
-        match settle(&s.candidate_id, "refused", true).await.expect(name) {
+        match settle(&s.candidate_id, "refused", true).await {
             SpendOutcome::Spent(b) => assert_eq!((b.used_prompts, b.prompt_budget), (1, 2)),
             other => panic!("{name}: {other:?}"),
         }
@@ -1552,43 +1556,26 @@ async fn an_exchange_settled_before_its_spend_is_recorded_only_with_it() {
             .await
             .expect(name);
         assert_eq!(
-            settle(&stranger.id, "not mine", false).await.expect(name),
+            settle(&stranger.id, "not mine", false).await,
             SpendOutcome::NotFound,
             "{name}"
         );
-        match settle(&s.candidate_id, "answered", false)
-            .await
-            .expect(name)
-        {
+        match settle(&s.candidate_id, "answered", false).await {
             SpendOutcome::Spent(b) => assert_eq!((b.used_prompts, b.prompt_budget), (2, 2)),
             other => panic!("{name}: {other:?}"),
         }
         assert_eq!(
-            settle(&s.candidate_id, "over budget", false)
-                .await
-                .expect(name),
+            settle(&s.candidate_id, "over budget", false).await,
             SpendOutcome::BudgetExhausted,
             "{name}"
         );
         assert_eq!(recorded().await, ["refused", "answered"], "{name}");
-        let found = store
-            .sessions
-            .find(&s.id)
-            .await
-            .expect(name)
-            .expect("session");
-        assert_eq!(
-            (found.used_prompts, found.blocked_prompts),
-            (2, 1),
-            "{name}"
-        );
+        assert_eq!(prompt_counts(&store, &s.id).await, (2, 1), "{name}");
 
         // An ended session takes none.
         store.sessions.close(&s.id, now()).await.expect(name);
         assert_eq!(
-            settle(&s.candidate_id, "too late", false)
-                .await
-                .expect(name),
+            settle(&s.candidate_id, "too late", false).await,
             SpendOutcome::NotActive,
             "{name}"
         );
