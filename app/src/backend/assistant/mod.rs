@@ -183,13 +183,15 @@ async fn paid(
 }
 
 /// A refused prompt's or reply's stand-in, and why.
-fn blocked(session_id: &Id, block: Block) -> (String, Option<Block>) {
-    tracing::info!(session_id = %session_id, rule = block.rule.as_str(), "prompt blocked");
+fn blocked(block: Block) -> (String, Option<Block>) {
     (refusal(&block), Some(block))
 }
 
 /// The candidate's reply to a recorded exchange; the session's watchers see the exchange.
 fn replied(state: &AppState, exchange: PromptRecord, budget: PromptBudget) -> PromptReply {
+    if let Some(rule) = &exchange.rule {
+        tracing::info!(session_id = %exchange.session_id, rule = %rule, "prompt blocked");
+    }
     let reply = PromptReply {
         response: exchange.response.clone(),
         was_blocked: exchange.was_blocked,
@@ -210,7 +212,7 @@ impl Turn {
     /// assistant's checked reply. `None` when a model must be asked.
     fn settled(&self, state: &AppState) -> Option<(String, Option<Block>)> {
         if let Some(block) = check_prompt(&self.prompt, self.info.as_ref()) {
-            return Some(blocked(&self.session_id, block));
+            return Some(blocked(block));
         }
         let reply = state.assistant.offline(self.info.as_ref(), &self.prompt)?;
         Some(self.checked(state, reply))
@@ -223,7 +225,7 @@ impl Turn {
             self.info.as_ref(),
             state.config.assistant_max_code_lines,
         ) {
-            Some(block) => blocked(&self.session_id, block),
+            Some(block) => blocked(block),
             None => (reply, None),
         }
     }
