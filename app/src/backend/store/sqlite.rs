@@ -664,9 +664,9 @@ fn spend(conn: &Connection, id: &Id, owner: &Id) -> StoreResult<SpendOutcome> {
         conn,
         &format!(
             "UPDATE sessions SET used_prompts = used_prompts + 1
-                 WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}
-                   AND status = 'in_progress' AND used_prompts < prompt_budget
-                 RETURNING used_prompts, prompt_budget"
+             WHERE id = ?1 AND {OWNED_BY_LIVE_ACCOUNT}
+               AND status = 'in_progress' AND used_prompts < prompt_budget
+             RETURNING used_prompts, prompt_budget"
         ),
         [id, owner],
         |row| {
@@ -698,22 +698,22 @@ fn spend(conn: &Connection, id: &Id, owner: &Id) -> StoreResult<SpendOutcome> {
 /// Stores one exchange; a blocked one also counts in its session's `blocked_prompts`.
 fn insert_prompt(conn: &Connection, p: &PromptRecord) -> StoreResult<()> {
     exec(
-            conn,
-            "INSERT INTO prompts (id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                p.id,
-                p.session_id,
-                p.question_id,
-                millis(p.timestamp),
-                p.prompt,
-                p.response,
-                p.was_blocked,
-                p.rule,
-                p.reason,
-                p.provider
-            ],
-        )?;
+        conn,
+        "INSERT INTO prompts (id, session_id, question_id, ts, prompt, response, was_blocked, rule, reason, provider)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            p.id,
+            p.session_id,
+            p.question_id,
+            millis(p.timestamp),
+            p.prompt,
+            p.response,
+            p.was_blocked,
+            p.rule,
+            p.reason,
+            p.provider
+        ],
+    )?;
     if p.was_blocked {
         exec(
             conn,
