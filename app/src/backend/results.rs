@@ -20,17 +20,17 @@ const TRANSCRIPT_LIMIT: u32 = 2_000;
 /// Rows of one CSV export at most.
 const CSV_LIMIT: u32 = 10_000;
 
-fn summary(session: &SessionOverview) -> ResultSummary {
+fn summary(session: SessionOverview) -> ResultSummary {
     let ended = session.ended_at.unwrap_or(session.deadline);
     ResultSummary {
-        session_id: session.id.clone(),
-        template_id: session.template_id.clone(),
-        template_title: session.title.clone(),
-        candidate_id: session.candidate_id.clone(),
-        candidate_email: session.candidate_email.clone(),
         start_time: rfc3339(session.started_at),
         ended_at: session.ended_at.map(rfc3339),
         duration_seconds: (ended - session.started_at).num_seconds().max(0),
+        session_id: session.id,
+        template_id: session.template_id,
+        template_title: session.title,
+        candidate_id: session.candidate_id,
+        candidate_email: session.candidate_email,
         used_prompts: session.used_prompts,
         blocked_prompts: session.blocked_prompts,
         prompt_budget: session.prompt_budget,
@@ -47,7 +47,7 @@ pub async fn in_progress(state: &AppState, recruiter: &Id) -> Result<Vec<ResultS
         .sessions
         .in_progress_for_recruiter(recruiter, MAX_PER_PAGE)
         .await?
-        .iter()
+        .into_iter()
         .map(summary)
         .collect())
 }
@@ -142,7 +142,7 @@ async fn page(
         .list_completed_for_recruiter(recruiter, filter, skip, per_page)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let mut items: Vec<ResultSummary> = found.items.iter().map(summary).collect();
+    let mut items: Vec<ResultSummary> = found.items.into_iter().map(summary).collect();
     if let Some(template_id) = &filter.template_id {
         let totals = state
             .store
@@ -210,7 +210,7 @@ pub async fn detail(
     let prompts = state.store.sessions.prompts(&id).await?;
     let grades = record.grading.as_ref().map(|g| &g.questions);
     Ok(ResultDetail {
-        summary: summary(&record.overview()),
+        summary: summary(record.overview()),
         status: record.status,
         weights: record.content.weights,
         time_limit_minutes: record.content.time_limit_minutes,
@@ -331,7 +331,7 @@ pub async fn csv(
         .ok_or(AppError::Unauthorized)?;
     let mut out = String::from(CSV_HEADER);
     out.push_str("\r\n");
-    for record in &found.items {
+    for record in found.items {
         let s = summary(record);
         let score = |f: fn(&crate::session::Scores) -> f64| {
             s.scores

@@ -17,7 +17,9 @@ use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_sync::SyncWrapper;
 use rusqlite::{
-    Connection, ErrorCode, OptionalExtension, Row, ToSql, params,
+    Connection, ErrorCode, OptionalExtension, Row, ToSql,
+    config::DbConfig,
+    params,
     types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef},
 };
 use std::path::{Path, PathBuf};
@@ -277,6 +279,11 @@ impl managed::Manager for Connections {
 /// Settings of every connection, the pool's and the writer's.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Plans that do not depend on the values bound. Otherwise SQLite compiles a cached statement
+    // again whenever a value its plan looked at is bound anew (a LIMIT, for one): the results
+    // listing spent an eighth of its time doing that. The store's statements filter on indexed
+    // columns, so the values have no better plan to offer.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.execute_batch(CONNECTION_PRAGMAS)
 }
 
@@ -1437,6 +1444,7 @@ impl Health for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::StatementStatus;
 
     fn insert_user(conn: &Connection, email: &str) -> StoreResult<()> {
         exec(
@@ -1445,6 +1453,22 @@ mod tests {
             params![new_id(), email],
         )?;
         Ok(())
+    }
+
+    #[test]
+    fn a_cached_statement_is_not_compiled_again_when_its_values_change() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+        configure(&conn).expect("configure");
+        migrate(&mut conn).expect("migrate");
+        // The results listing's page: its plan could depend on the LIMIT's value.
+        let page = "recruiter_id = ?1 AND status = 'completed' ORDER BY ended_at DESC, id DESC LIMIT ?2 OFFSET ?3";
+        for (recruiter, limit, skip) in [("r1", 20_u32, 0_i64), ("r2", 5, 10), ("r1", 20, 0)] {
+            select_overviews(&conn, page, &[&recruiter, &limit, &skip]).expect("page");
+        }
+        let sql = format!("SELECT {OVERVIEW_COLUMNS} FROM sessions WHERE {page}");
+        let statement = conn.prepare_cached(&sql).expect("the cached statement");
+        assert_eq!(statement.get_status(StatementStatus::RePrepare), 0);
     }
 
     #[tokio::test]
