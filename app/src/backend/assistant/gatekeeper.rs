@@ -193,12 +193,16 @@ impl FunctionPatterns {
             ))
         });
         let name = regex::escape(name);
+        // Replies are searched with ASCII word boundaries (`B`): the names are ASCII identifiers,
+        // and with Unicode ones the regex engine leaves its fast automaton for a backtracker on
+        // any text with a character beyond ASCII (a dash, a curly quote), as most replies have.
+        const B: &str = r"(?-u:\b)";
         FunctionPatterns {
             asks,
             definition: regex(&format!(
-                r"(?m)(?:function\s*\*?\s*{name}\s*\(|\b(?:const|let|var)\s+{name}\s*=\s*(?:async\s*)?(?:function\b|\(|[A-Za-z_$][\w$]*\s*=>)|^\s*(?:async\s+)?{name}\s*\([^)]*\)\s*\{{|\b{name}\s*:\s*(?:async\s*)?function\b)"
+                r"(?m)(?:function\s*\*?\s*{name}\s*\(|{B}(?:const|let|var)\s+{name}\s*=\s*(?:async\s*)?(?:function{B}|\(|[A-Za-z_$][\w$]*\s*=>)|^\s*(?:async\s+)?{name}\s*\([^)]*\)\s*\{{|{B}{name}\s*:\s*(?:async\s*)?function{B})"
             )),
-            mention: regex(&format!(r"\b{name}\b")),
+            mention: regex(&format!(r"{B}{name}{B}")),
         }
     }
 }
@@ -762,6 +766,12 @@ mod tests {
             check_reply(solution, Some(&q), 8).map(|b| b.rule),
             Some(Rule::SolutionInReply)
         );
+        // Replies are seldom plain ASCII.
+        let dashed = "Here it is — “twoSum” in full:\n\nconst twoSum = function (nums, target) {\n  return [0, 1];\n};";
+        assert_eq!(
+            check_reply(dashed, Some(&q), 8).map(|b| b.rule),
+            Some(Rule::SolutionInReply)
+        );
         let arrow = "const twoSum = (nums, target) => {\n  return [0, 1];\n};";
         assert_eq!(
             check_reply(arrow, Some(&q), 8).map(|b| b.rule),
@@ -831,6 +841,7 @@ mod tests {
             "Here is a sketch:\n    let x = 1\nGood luck.",
             "Here is a sketch:\nconst twoSum = (nums, target) => { return [] }\nmore",
             "Here is a sketch:\nYour twoSum could start by sorting\nmore",
+            "Here is a sketch — roughly:\nYour “twoSum” could start by sorting\nmore",
             "Here is a sketch: function twoSum(nums, target) { const m = new Map(); return m }",
         ] {
             let shown = stream(reply, 2).concat();
