@@ -1025,8 +1025,10 @@ impl SessionRepo for SqliteStore {
         };
         let skip = i64::try_from(skip).unwrap_or(i64::MAX);
         self.run(move |conn| {
-            // Only the conditions in use. A condition on a parameter that may be NULL (`?2 IS
-            // NULL OR …`) would make SQLite compile the statement again on every run.
+            // Only the conditions in use: one catch-all statement (`?2 IS NULL OR template_id =
+            // ?2`) would have one plan for every filter, which could not use the index by
+            // template (`sessions_by_template`) when a template is given. Each combination is
+            // compiled once per connection (plans never depend on bound values: `configure`).
             let mut filter = String::from("recruiter_id = ?1 AND status = 'completed'");
             let mut params: Vec<&dyn ToSql> = vec![&recruiter_id];
             if let Some(template_id) = &template_id {
