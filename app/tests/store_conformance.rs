@@ -718,8 +718,31 @@ async fn parallel_starts_of_one_test_by_one_candidate_make_one_session() {
             .await
             .expect(name)
             .expect("in progress");
-        assert_eq!(found.id, id, "{name}");
-        assert_eq!(found.content, new.content, "{name}: the snapshot");
+        let whole = store.sessions.find(&id).await.expect(name).expect("stored");
+        assert_eq!(found, whole.into_parts().1, "{name}: its progress");
+        assert_eq!(
+            (found.id.clone(), found.status, found.used_prompts),
+            (id.clone(), SessionStatus::InProgress, 0),
+            "{name}"
+        );
+        // Its answers come with it, as saved.
+        let answer = answer(
+            "q1",
+            serde_json::json!("function add(a, b) { return a + b; }"),
+        );
+        let saved = store
+            .sessions
+            .save_answer(&id, &new.candidate_id, answer.clone())
+            .await
+            .expect(name);
+        assert_eq!(saved, SaveOutcome::Saved, "{name}");
+        let found = store
+            .sessions
+            .find_in_progress(&new.candidate_id, &new.template_id)
+            .await
+            .expect(name)
+            .expect("in progress");
+        assert_eq!(found.answers, vec![answer], "{name}: its answers");
         // Once it has ended, the same candidate may start the test again.
         store.sessions.close(&id, now()).await.expect(name);
         let again = started(&store, new.clone()).await;

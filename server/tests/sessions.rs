@@ -95,6 +95,16 @@ impl World {
             .await
     }
 
+    /// The candidate's GET of `path`, as JSON.
+    async fn get(&self, path: &str) -> Value {
+        let response = self
+            .app
+            .send(Method::GET, path, Some(&self.candidate), None)
+            .await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.unwrap()
+    }
+
     async fn end(&self, token: &str, session: &str) -> reqwest::Response {
         self.app
             .send(
@@ -541,6 +551,64 @@ async fn overdue_session(w: &World) -> Id {
         StartOutcome::Started(s) => s.id,
         StartOutcome::Existing(s) => panic!("already running: {}", s.id),
     }
+}
+
+#[tokio::test]
+async fn a_resumed_start_returns_the_attempt_as_it_stands() {
+    let w = world_with(mixed_test()).await;
+    let first = w.start().await;
+    let id = first["session_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/candidate/session/{id}");
+    let same_as_its_state = |resumed: &Value, state: &Value| {
+        assert_eq!(resumed["resumed"], true);
+        for field in [
+            "session_id",
+            "template_id",
+            "title",
+            "description",
+            "status",
+            "start_time",
+            "deadline",
+            "ended_at",
+            "time_limit_minutes",
+            "prompt_budget",
+            "used_prompts",
+            "block_copy_paste",
+            "questions",
+            "answers",
+            "scores",
+            "assistant",
+        ] {
+            assert_eq!(resumed[field], state[field], "{field}");
+        }
+        assert!(resumed["time_left_seconds"].as_i64().unwrap() > 29 * 60);
+    };
+    // Resumed before anything else read the session, then after an answer was saved.
+    let resumed = w.start().await;
+    same_as_its_state(&resumed, &w.get(&path).await);
+    assert_eq!(resumed["questions"], first["questions"]);
+    assert_eq!(
+        w.answer(&w.candidate, &id, "one", json!(1)).await.status(),
+        200
+    );
+    let resumed = w.start().await;
+    same_as_its_state(&resumed, &w.get(&path).await);
+    assert_eq!(resumed["answers"][0]["question_id"], "one");
+    assert_eq!(resumed["answers"][0]["answer"], json!([1]));
+}
+
+#[tokio::test]
+async fn starting_over_an_overdue_attempt_scores_it_and_begins_a_fresh_one() {
+    let w = world_with(mixed_test()).await;
+    let id = overdue_session(&w).await;
+    let fresh = w.start().await;
+    assert_ne!(fresh["session_id"], id.as_str());
+    assert_eq!(fresh["resumed"], false);
+    assert_eq!(fresh["status"], "in_progress");
+    // The start ended and graded the overdue attempt itself.
+    let overdue = w.app.state.store.sessions.find(&id).await.unwrap().unwrap();
+    assert_eq!(overdue.status, app::session::SessionStatus::Completed);
+    assert!(overdue.grading.is_some(), "graded");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! What never changes in a session once it starts: whose it is, its deadline and its test. The
-//! requests of a test in progress (saving answers, prompting) keep it in memory instead of
-//! reading it for each request.
+//! requests of a test in progress (saving answers, prompting, resuming it) keep it in memory
+//! instead of reading it for each request.
 //!
 //! The session's state is not kept: it changes when the session ends, possibly on another
 //! instance. The writes these requests make check it themselves (`SaveOutcome::NotActive`,
@@ -9,7 +9,7 @@
 use super::error::AppError;
 use super::store::{SessionRecord, Store};
 use crate::model::Id;
-use crate::template::Question;
+use crate::template::{Question, TemplateContent};
 use chrono::{DateTime, Utc};
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -26,27 +26,27 @@ pub struct FixedSession {
     pub id: Id,
     pub candidate_id: Id,
     pub deadline: DateTime<Utc>,
-    pub questions: Vec<Question>,
+    pub content: TemplateContent,
     /// Its share of [`CAPACITY_BYTES`].
     weight: u64,
 }
 
 impl FixedSession {
     pub fn question(&self, question_id: &str) -> Option<&Question> {
-        self.questions.iter().find(|q| q.id == question_id)
+        self.content.questions.iter().find(|q| q.id == question_id)
     }
 }
 
 impl From<SessionRecord> for FixedSession {
     fn from(record: SessionRecord) -> Self {
-        let questions = record.content.questions;
-        // Questions always serialise; a failure would only make the estimate small.
-        let json_len = serde_json::to_vec(&questions).map_or(0, |json| json.len());
+        let content = record.content;
+        // A test always serialises; a failure would only make the estimate small.
+        let json_len = serde_json::to_vec(&content).map_or(0, |json| json.len());
         FixedSession {
             id: record.id,
             candidate_id: record.candidate_id,
             deadline: record.deadline,
-            questions,
+            content,
             weight: u64::try_from(json_len).unwrap_or(u64::MAX).max(1),
         }
     }

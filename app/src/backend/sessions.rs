@@ -10,8 +10,8 @@ use super::auth::throttle::{Throttle, ThrottlePolicy};
 use super::error::AppError;
 use super::fixed::FixedSession;
 use super::store::{
-    AnswerRecord, IntegrityRecord, NewSession, SaveOutcome, SessionOverview, SessionQuestion,
-    SessionRecord, StartOutcome, new_id, now, rfc3339,
+    AnswerRecord, IntegrityRecord, NewSession, SaveOutcome, SessionOverview, SessionProgress,
+    SessionQuestion, SessionRecord, StartOutcome, new_id, now, rfc3339,
 };
 use super::templates::parse_id;
 use super::{judge, sandbox, scoring};
@@ -22,7 +22,7 @@ use crate::session::{
     IntegrityInput, MAX_ANSWER_CHARS, MAX_EVENT_DETAIL_CHARS, MAX_EVENTS_PER_SESSION, Message,
     RunInput, SavedAnswer, Scores, SessionStatus, SessionSummary, SessionView,
 };
-use crate::template::{QuestionKind, TemplateStatus};
+use crate::template::{QuestionKind, TemplateContent, TemplateStatus};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::sync::Arc;
@@ -52,33 +52,50 @@ pub fn run_throttle() -> Throttle {
     })
 }
 
-fn view(state: &AppState, record: &SessionRecord, resumed: bool) -> SessionView {
-    let time_left = match record.status {
-        SessionStatus::InProgress => (record.deadline - now()).num_seconds().max(0),
+fn view(state: &AppState, record: SessionRecord, resumed: bool) -> SessionView {
+    let (content, progress, grading) = record.into_parts();
+    view_of(
+        state,
+        &content,
+        progress,
+        grading.map(|g| g.scores),
+        resumed,
+    )
+}
+
+/// The candidate's view of a session: its test, its progress and, once graded, its scores.
+fn view_of(
+    state: &AppState,
+    content: &TemplateContent,
+    progress: SessionProgress,
+    scores: Option<Scores>,
+    resumed: bool,
+) -> SessionView {
+    let time_left = match progress.status {
+        SessionStatus::InProgress => (progress.deadline - now()).num_seconds().max(0),
         SessionStatus::Completed => 0,
     };
     SessionView {
-        session_id: record.id.clone(),
-        template_id: record.template_id.clone(),
-        title: record.content.title.clone(),
-        description: record.content.description.clone(),
-        status: record.status,
-        start_time: rfc3339(record.started_at),
-        deadline: rfc3339(record.deadline),
-        ended_at: record.ended_at.map(rfc3339),
-        time_limit_minutes: record.content.time_limit_minutes,
+        session_id: progress.id,
+        template_id: progress.template_id,
+        title: content.title.clone(),
+        description: content.description.clone(),
+        status: progress.status,
+        start_time: rfc3339(progress.started_at),
+        deadline: rfc3339(progress.deadline),
+        ended_at: progress.ended_at.map(rfc3339),
+        time_limit_minutes: content.time_limit_minutes,
         time_left_seconds: time_left,
-        prompt_budget: record.prompt_budget,
-        used_prompts: record.used_prompts,
-        block_copy_paste: record.content.block_copy_paste,
-        questions: record
-            .content
+        prompt_budget: progress.prompt_budget,
+        used_prompts: progress.used_prompts,
+        block_copy_paste: content.block_copy_paste,
+        questions: content
             .questions
             .iter()
             .map(CandidateQuestion::from)
             .collect(),
-        answers: record.answers.iter().map(saved_answer).collect(),
-        scores: record.grading.as_ref().map(|g| g.scores),
+        answers: progress.answers.iter().map(saved_answer).collect(),
+        scores,
         resumed,
         assistant: state.assistant.name(),
     }
@@ -260,16 +277,21 @@ pub async fn start(
     raw_template_id: &str,
 ) -> Result<SessionView, AppError> {
     let template_id = candidate.confirm(state, parse_id(raw_template_id)).await?;
-    // Found only while the template is published: the session has its own copy of the test.
-    if let Some(existing) = state
+    // Found only while the template is published: the session has its own copy of the test,
+    // kept in memory (`fixed_sessions`), so that only its progress is read.
+    if let Some(progress) = state
         .store
         .sessions
         .find_in_progress(&candidate.id, &template_id)
         .await?
     {
-        let existing = settle(state, existing).await?;
-        if existing.status == SessionStatus::InProgress {
-            return Ok(view(state, &existing, true));
+        if unsettled(progress.status, progress.deadline, false) {
+            // Its deadline has passed: it is ended and graded, and a new attempt starts below.
+            if let Some(record) = state.store.sessions.find(&progress.id).await? {
+                settle(state, record).await?;
+            }
+        } else if let Some(fixed) = state.fixed_sessions.get(&state.store, &progress.id).await? {
+            return Ok(view_of(state, &fixed.content, progress, None, true));
         }
     }
     let account = candidate.account(state).await?;
@@ -297,14 +319,14 @@ pub async fn start(
     Ok(match outcome {
         StartOutcome::Started(record) => {
             tracing::info!(session_id = %record.id, template_id = %record.template_id, "session started");
-            view(state, &record, false)
+            view(state, record, false)
         }
-        StartOutcome::Existing(record) => view(state, &record, true),
+        StartOutcome::Existing(record) => view(state, record, true),
     })
 }
 
 pub async fn get(state: &AppState, candidate: &Id, raw_id: &str) -> Result<SessionView, AppError> {
-    Ok(view(state, &owned(state, candidate, raw_id).await?, false))
+    Ok(view(state, owned(state, candidate, raw_id).await?, false))
 }
 
 pub async fn list(state: &AppState, candidate: &Id) -> Result<Vec<SessionSummary>, AppError> {

@@ -116,7 +116,39 @@ pub struct SessionRecord {
     pub grading: Option<Grading>,
 }
 
+/// What changes in a session while it is taken. A resumed start reads only this, and takes the
+/// test, which never changes, from memory (`fixed::FixedSessions`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionProgress {
+    pub id: Id,
+    pub template_id: Id,
+    pub status: SessionStatus,
+    pub prompt_budget: u32,
+    pub used_prompts: u32,
+    pub started_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// At most one per question.
+    pub answers: Vec<AnswerRecord>,
+}
+
 impl SessionRecord {
+    /// The record as its test, its progress and its grading.
+    pub fn into_parts(self) -> (TemplateContent, SessionProgress, Option<Grading>) {
+        let progress = SessionProgress {
+            id: self.id,
+            template_id: self.template_id,
+            status: self.status,
+            prompt_budget: self.prompt_budget,
+            used_prompts: self.used_prompts,
+            started_at: self.started_at,
+            deadline: self.deadline,
+            ended_at: self.ended_at,
+            answers: self.answers,
+        };
+        (self.content, progress, self.grading)
+    }
+
     pub fn question(&self, question_id: &str) -> Option<&Question> {
         self.content.questions.iter().find(|q| q.id == question_id)
     }
@@ -307,14 +339,14 @@ pub trait SessionRepo: Send + Sync {
         id: &Id,
         question_id: Option<&str>,
     ) -> StoreResult<Option<SessionQuestion>>;
-    /// The candidate's session of this template that is in progress, if any, while the template
-    /// is published and the candidate's account still exists: a request that did not read the
-    /// account relies on it.
+    /// The progress of the candidate's session of this template that is in progress, if any,
+    /// while the template is published and the candidate's account still exists: a request that
+    /// did not read the account relies on it. Its test is not read (see [`SessionProgress`]).
     async fn find_in_progress(
         &self,
         candidate_id: &Id,
         template_id: &Id,
-    ) -> StoreResult<Option<SessionRecord>>;
+    ) -> StoreResult<Option<SessionProgress>>;
     /// Saves (or replaces) the answer to one question while the session is in progress and
     /// `answer.submitted_at` is before its deadline. `NotFound` unless the session is `owner`'s
     /// and `owner`'s account still exists: a request that did not read the account relies on it.

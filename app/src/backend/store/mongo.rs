@@ -6,9 +6,9 @@
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
-    Page, PromptBudget, PromptRecord, ResultsFilter, SaveOutcome, SessionOverview, SessionQuestion,
-    SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome, StoreError, StoreResult,
-    TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
+    Page, PromptBudget, PromptRecord, ResultsFilter, SaveOutcome, SessionOverview, SessionProgress,
+    SessionQuestion, SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome,
+    StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
 use crate::session::{Grading, IntegrityKind, ResultsSort};
@@ -290,13 +290,8 @@ fn session_doc(s: &SessionRecord) -> StoreResult<Document> {
     })
 }
 
-fn session_from_doc(d: &Document) -> StoreResult<SessionRecord> {
-    let content = d
-        .get_document("content")
-        .map_err(|e| corrupt("content", e))?
-        .clone();
-    let answers = d
-        .get_array("answers")
+fn answers_from_doc(d: &Document) -> StoreResult<Vec<AnswerRecord>> {
+    d.get_array("answers")
         .map_err(|e| corrupt("answers", e))?
         .iter()
         .map(|a| match a {
@@ -306,7 +301,15 @@ fn session_from_doc(d: &Document) -> StoreResult<SessionRecord> {
                 format!("expected a document, found {other:?}"),
             )),
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect()
+}
+
+fn session_from_doc(d: &Document) -> StoreResult<SessionRecord> {
+    let content = d
+        .get_document("content")
+        .map_err(|e| corrupt("content", e))?
+        .clone();
+    let answers = answers_from_doc(d)?;
     let grading = match d.get("grading") {
         None | Some(Bson::Null) => None,
         Some(g) => Some(bson::from_bson(g.clone()).map_err(|e| corrupt("grading", e))?),
@@ -328,6 +331,29 @@ fn session_from_doc(d: &Document) -> StoreResult<SessionRecord> {
         content: bson::from_document(content).map_err(|e| corrupt("content", e))?,
         answers,
         grading,
+    })
+}
+
+/// The fields of a session document that its progress reads (not its test).
+fn progress_projection() -> Document {
+    doc! {
+        "template_id": 1, "status": 1, "prompt_budget": 1, "used_prompts": 1,
+        "started_at": 1, "deadline": 1, "ended_at": 1, "answers": 1,
+    }
+}
+
+/// A session document projected by [`progress_projection`].
+fn progress_from_doc(d: &Document) -> StoreResult<SessionProgress> {
+    Ok(SessionProgress {
+        id: get_id(d, "_id")?,
+        template_id: get_id(d, "template_id")?,
+        status: get_parsed(d, "status", SessionStatus::parse)?,
+        prompt_budget: get_count(d, "prompt_budget")?,
+        used_prompts: get_count(d, "used_prompts")?,
+        started_at: get_time(d, "started_at")?,
+        deadline: get_time(d, "deadline")?,
+        ended_at: get_optional_time(d, "ended_at")?,
+        answers: answers_from_doc(d)?,
     })
 }
 
@@ -773,6 +799,42 @@ impl MongoStore {
         read_all(cursor, overview_from_doc).await
     }
 
+    /// The candidate's session document of this template that is in progress (the fields of
+    /// `projection`, or all), while the template is published and the account still exists.
+    async fn in_progress(
+        &self,
+        candidate_id: &Id,
+        template_id: &Id,
+        projection: Option<Document>,
+    ) -> StoreResult<Option<Document>> {
+        let session = async {
+            let sessions = self.collection(SESSIONS);
+            let mut find = sessions.find_one(doc! {
+                "candidate_id": oid(candidate_id),
+                "template_id": oid(template_id),
+                "status": SessionStatus::InProgress.as_str(),
+            });
+            if let Some(projection) = projection {
+                find = find.projection(projection);
+            }
+            find.await.map_err(map_err)
+        };
+        let published = async {
+            self.collection(TEMPLATES)
+                .find_one(doc! {
+                    "_id": oid(template_id),
+                    "status": TemplateStatus::Published.as_str(),
+                })
+                .projection(doc! { "_id": 1 })
+                .await
+                .map_err(map_err)
+        };
+        // Three collections and no transaction: asked at once.
+        let (session, published, live) =
+            tokio::try_join!(session, published, self.account_exists(candidate_id))?;
+        Ok(session.filter(|_| published.is_some() && live))
+    }
+
     async fn updated_one(&self, filter: Document, update: Document) -> StoreResult<bool> {
         let result = self
             .collection(SESSIONS)
@@ -795,8 +857,11 @@ impl SessionRepo for MongoStore {
             Ok(_) => Ok(StartOutcome::Started(record)),
             // The partial unique index allows one in-progress session per candidate and template.
             Err(err) if is_duplicate_key(&err) => self
-                .find_in_progress(&record.candidate_id, &record.template_id)
+                .in_progress(&record.candidate_id, &record.template_id, None)
                 .await?
+                .as_ref()
+                .map(session_from_doc)
+                .transpose()?
                 .map(StartOutcome::Existing)
                 .ok_or_else(|| {
                     StoreError::Internal("session start conflicted with nothing".into())
@@ -832,34 +897,12 @@ impl SessionRepo for MongoStore {
         &self,
         candidate_id: &Id,
         template_id: &Id,
-    ) -> StoreResult<Option<SessionRecord>> {
-        let session = async {
-            self.collection(SESSIONS)
-                .find_one(doc! {
-                    "candidate_id": oid(candidate_id),
-                    "template_id": oid(template_id),
-                    "status": SessionStatus::InProgress.as_str(),
-                })
-                .await
-                .map_err(map_err)
-        };
-        let published = async {
-            self.collection(TEMPLATES)
-                .find_one(doc! {
-                    "_id": oid(template_id),
-                    "status": TemplateStatus::Published.as_str(),
-                })
-                .projection(doc! { "_id": 1 })
-                .await
-                .map_err(map_err)
-        };
-        // Three collections and no transaction: asked at once.
-        let (session, published, live) =
-            tokio::try_join!(session, published, self.account_exists(candidate_id))?;
-        match session {
-            Some(found) if published.is_some() && live => session_from_doc(&found).map(Some),
-            _ => Ok(None),
-        }
+    ) -> StoreResult<Option<SessionProgress>> {
+        self.in_progress(candidate_id, template_id, Some(progress_projection()))
+            .await?
+            .as_ref()
+            .map(progress_from_doc)
+            .transpose()
     }
 
     async fn save_answer(

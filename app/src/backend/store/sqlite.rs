@@ -4,9 +4,9 @@
 
 use super::{
     AnswerRecord, ChatMessage, ChatRepo, Health, IntegrityRecord, NewSession, NewTemplate, NewUser,
-    Page, PromptBudget, PromptRecord, ResultsFilter, SaveOutcome, SessionOverview, SessionQuestion,
-    SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome, StoreError, StoreResult,
-    TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
+    Page, PromptBudget, PromptRecord, ResultsFilter, SaveOutcome, SessionOverview, SessionProgress,
+    SessionQuestion, SessionRecord, SessionRepo, SessionStatus, SpendOutcome, StartOutcome,
+    StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
 use crate::session::{Grading, IntegrityKind, ResultsSort};
@@ -529,7 +529,7 @@ fn to_json(value: &impl serde::Serialize) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
-/// A session row without its answers (see [`load_answers`]).
+/// A session row without its answers (see [`answers_of`]).
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {
         id: row.get(0)?,
@@ -551,19 +551,19 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     })
 }
 
-fn load_answers(conn: &Connection, session: &mut SessionRecord) -> StoreResult<()> {
+/// The session's answers, in the order they were saved.
+fn answers_of(conn: &Connection, session_id: &Id) -> StoreResult<Vec<AnswerRecord>> {
     let mut statement = conn.prepare_cached(
         "SELECT question_id, answer, submitted_at FROM answers WHERE session_id = ?1 ORDER BY submitted_at, question_id",
     )?;
-    let rows = statement.query_map([&session.id], |row| {
+    let rows = statement.query_map([session_id], |row| {
         Ok(AnswerRecord {
             question_id: row.get(0)?,
             answer: json_column(row, 1)?,
             submitted_at: time_at(row, 2)?,
         })
     })?;
-    session.answers = rows.collect::<rusqlite::Result<_>>()?;
-    Ok(())
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Sessions matching `filter` (a WHERE clause over `params`), answers included.
@@ -578,7 +578,7 @@ fn select_sessions(
         .query_map(params, session_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for session in &mut sessions {
-        load_answers(conn, session)?;
+        session.answers = answers_of(conn, &session.id)?;
     }
     Ok(sessions)
 }
@@ -880,19 +880,39 @@ impl SessionRepo for SqliteStore {
         &self,
         candidate_id: &Id,
         template_id: &Id,
-    ) -> StoreResult<Option<SessionRecord>> {
+    ) -> StoreResult<Option<SessionProgress>> {
         let (candidate_id, template_id) = (candidate_id.clone(), template_id.clone());
         self.run(move |conn| {
-            Ok(select_sessions(
+            let found = query_row(
                 conn,
                 &format!(
-                    "template_id = ?1 AND {OWNED_BY_LIVE_ACCOUNT} AND status = 'in_progress' \
+                    "SELECT id, template_id, status, prompt_budget, used_prompts, started_at, \
+                            deadline, ended_at FROM sessions \
+                     WHERE template_id = ?1 AND {OWNED_BY_LIVE_ACCOUNT} AND status = 'in_progress' \
                      AND EXISTS (SELECT 1 FROM templates WHERE templates.id = ?1 \
                                  AND templates.status = 'published')"
                 ),
-                &[&template_id, &candidate_id],
-            )?
-            .pop())
+                [&template_id, &candidate_id],
+                |row| {
+                    Ok(SessionProgress {
+                        id: row.get(0)?,
+                        template_id: row.get(1)?,
+                        status: row.get(2)?,
+                        prompt_budget: row.get(3)?,
+                        used_prompts: row.get(4)?,
+                        started_at: time_at(row, 5)?,
+                        deadline: time_at(row, 6)?,
+                        ended_at: optional_time_at(row, 7)?,
+                        answers: Vec::new(),
+                    })
+                },
+            )
+            .optional()?;
+            let Some(mut progress) = found else {
+                return Ok(None);
+            };
+            progress.answers = answers_of(conn, &progress.id)?;
+            Ok(Some(progress))
         })
         .await
     }
