@@ -209,6 +209,8 @@ struct World {
     /// `sessions[candidate][k]`: in progress, on the k-th session template.
     sessions: Vec<Vec<String>>,
     start_templates: Vec<String>,
+    /// The templates of `sessions`, which every candidate has in progress.
+    session_templates: Vec<String>,
 }
 
 fn template(title: &str) -> Value {
@@ -367,6 +369,7 @@ async fn seed(base: &str) -> World {
         candidate_ids: accounts.into_iter().map(|(_, id)| id).collect(),
         sessions,
         start_templates,
+        session_templates,
     }
 }
 
@@ -413,6 +416,19 @@ fn endpoints() -> Vec<(&'static str, Request)> {
             "`POST /candidate/session/start/{id}` (new, then resumed)",
             Arc::new(|w: &World, c, n| {
                 let template = &w.start_templates[n as usize % START_TEMPLATES];
+                w.client
+                    .post(format!(
+                        "{}/api/v1/candidate/session/start/{template}",
+                        w.base
+                    ))
+                    .bearer_auth(&w.candidates[c])
+            }),
+        ),
+        (
+            // What a reload of the test page costs: every one of these is in progress.
+            "`POST /candidate/session/start/{id}` (resumed)",
+            Arc::new(|w: &World, c, n| {
+                let template = &w.session_templates[n as usize % SESSION_TEMPLATES];
                 w.client
                     .post(format!(
                         "{}/api/v1/candidate/session/start/{template}",
