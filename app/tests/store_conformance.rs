@@ -712,12 +712,15 @@ async fn parallel_starts_of_one_test_by_one_candidate_make_one_session() {
         }
         assert_eq!((fresh, ids.len()), (1, 1), "{name}");
         let id = ids.into_iter().next().expect("one id");
-        let found = store
-            .sessions
-            .find_in_progress(&new.candidate_id, &new.template_id)
-            .await
-            .expect(name)
-            .expect("in progress");
+        let in_progress = || async {
+            store
+                .sessions
+                .find_in_progress(&new.candidate_id, &new.template_id)
+                .await
+                .expect(name)
+                .expect("in progress")
+        };
+        let found = in_progress().await;
         let whole = store.sessions.find(&id).await.expect(name).expect("stored");
         assert_eq!(found, whole.into_parts().1, "{name}: its progress");
         assert_eq!(
@@ -736,12 +739,7 @@ async fn parallel_starts_of_one_test_by_one_candidate_make_one_session() {
             .await
             .expect(name);
         assert_eq!(saved, SaveOutcome::Saved, "{name}");
-        let found = store
-            .sessions
-            .find_in_progress(&new.candidate_id, &new.template_id)
-            .await
-            .expect(name)
-            .expect("in progress");
+        let found = in_progress().await;
         assert_eq!(found.answers, vec![answer], "{name}: its answers");
         // Once it has ended, the same candidate may start the test again.
         store.sessions.close(&id, now()).await.expect(name);

@@ -402,6 +402,16 @@ fn prompt(w: &World, c: usize, n: u64, body: Value) -> reqwest::RequestBuilder {
         .json(&body)
 }
 
+/// Client `c` starts (or resumes) its attempt at `template`.
+fn start(w: &World, c: usize, template: &str) -> reqwest::RequestBuilder {
+    w.client
+        .post(format!(
+            "{}/api/v1/candidate/session/start/{template}",
+            w.base
+        ))
+        .bearer_auth(&w.candidates[c])
+}
+
 fn endpoints() -> Vec<(&'static str, Request)> {
     vec![
         (
@@ -415,26 +425,14 @@ fn endpoints() -> Vec<(&'static str, Request)> {
         (
             "`POST /candidate/session/start/{id}` (new, then resumed)",
             Arc::new(|w: &World, c, n| {
-                let template = &w.start_templates[n as usize % START_TEMPLATES];
-                w.client
-                    .post(format!(
-                        "{}/api/v1/candidate/session/start/{template}",
-                        w.base
-                    ))
-                    .bearer_auth(&w.candidates[c])
+                start(w, c, &w.start_templates[n as usize % START_TEMPLATES])
             }),
         ),
         (
             // What a reload of the test page costs: every one of these is in progress.
             "`POST /candidate/session/start/{id}` (resumed)",
             Arc::new(|w: &World, c, n| {
-                let template = &w.session_templates[n as usize % SESSION_TEMPLATES];
-                w.client
-                    .post(format!(
-                        "{}/api/v1/candidate/session/start/{template}",
-                        w.base
-                    ))
-                    .bearer_auth(&w.candidates[c])
+                start(w, c, &w.session_templates[n as usize % SESSION_TEMPLATES])
             }),
         ),
         (
