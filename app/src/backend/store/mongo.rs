@@ -1613,6 +1613,24 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_start_reads_the_progress_from_the_projected_fields_only() {
+        let mut session = sample_session();
+        session.used_prompts = 2;
+        session.answers.push(AnswerRecord {
+            question_id: "q1".into(),
+            answer: serde_json::json!("Because."),
+            submitted_at: now(),
+        });
+        let projected = project(&session_doc(&session).unwrap(), &progress_projection());
+        assert!(!projected.contains_key("content"), "the test is not read");
+        assert!(!projected.contains_key("candidate_email"));
+        assert_eq!(
+            progress_from_doc(&projected).unwrap(),
+            session.into_parts().1
+        );
+    }
+
+    #[test]
     fn a_question_is_read_alone_from_its_projected_session() {
         let session = sample_session();
         let full = session_doc(&session).unwrap();
