@@ -27,29 +27,37 @@ use leptos::config::LeptosOptions;
 use std::sync::Arc;
 use store::{Store, StoreResult};
 
-/// Everything a request handler or server function needs, cheap to clone.
+/// Everything a request handler or server function needs: one handle to the process's
+/// [`Services`], so that a clone (every middleware, extractor and server function takes one) is
+/// one reference count, not one per service.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+/// The services of the process, shared by every request through [`AppState`].
+pub struct Services {
     pub config: Arc<Config>,
     pub store: Store,
     pub leptos_options: LeptosOptions,
-    pub login_throttle: Arc<LoginThrottle>,
+    /// Signs access tokens and checks them, remembering the ones already checked.
+    pub tokens: auth::token::Tokens,
+    pub login_throttle: LoginThrottle,
     /// Integrity events per session and minute.
-    pub event_throttle: Arc<auth::throttle::Throttle>,
+    pub event_throttle: auth::throttle::Throttle,
     /// Runs of the examples per session and minute.
-    pub run_throttle: Arc<auth::throttle::Throttle>,
+    pub run_throttle: auth::throttle::Throttle,
     /// Who answers candidates' prompts: the configured provider or the offline assistant.
-    pub assistant: Arc<assistant::provider::Provider>,
+    pub assistant: assistant::provider::Provider,
     /// Where candidates' code runs (grading and example runs).
-    pub sandbox: Arc<sandbox::Pool>,
+    pub sandbox: sandbox::Pool,
     /// Who hears what happens in each session (sockets of the chat and the live view).
     pub rooms: Arc<dyn live::Rooms>,
     /// What never changes in the sessions being taken, kept between their requests.
-    pub fixed_sessions: Arc<fixed::FixedSessions>,
+    pub fixed_sessions: fixed::FixedSessions,
 }
 
-impl AppState {
-    /// Opens the configured store (MongoDB when `MONGO_URI` is set, SQLite otherwise).
+impl Services {
+    /// Opens the configured store (MongoDB when `MONGO_URI` is set, SQLite otherwise) and sets
+    /// up the services around it.
     pub async fn open(config: Config, leptos_options: LeptosOptions) -> StoreResult<Self> {
         let store = match &config.storage {
             StorageConfig::Sqlite => Store::sqlite(&config.data_dir).await?,
@@ -57,22 +65,40 @@ impl AppState {
         };
         auth::password::warm_up().await;
         assistant::gatekeeper::warm_up();
-        let assistant = Arc::new(assistant::provider::Provider::from_config(
-            config.llm.as_ref(),
-        ));
-        let sandbox = Arc::new(sandbox::Pool::new(config.grading_workers));
-        Ok(AppState {
-            sandbox,
+        Ok(Services {
+            assistant: assistant::provider::Provider::from_config(config.llm.as_ref()),
+            sandbox: sandbox::Pool::new(config.grading_workers),
+            tokens: auth::token::Tokens::new(&config),
             config: Arc::new(config),
             store,
             leptos_options,
-            login_throttle: Arc::new(LoginThrottle::default()),
-            event_throttle: Arc::new(sessions::event_throttle()),
-            run_throttle: Arc::new(sessions::run_throttle()),
-            assistant,
+            login_throttle: LoginThrottle::default(),
+            event_throttle: sessions::event_throttle(),
+            run_throttle: sessions::run_throttle(),
             rooms: Arc::new(live::LocalRooms::default()),
-            fixed_sessions: Arc::new(fixed::FixedSessions::default()),
+            fixed_sessions: fixed::FixedSessions::default(),
         })
+    }
+}
+
+impl AppState {
+    /// The services of [`Services::open`], ready to share.
+    pub async fn open(config: Config, leptos_options: LeptosOptions) -> StoreResult<Self> {
+        Services::open(config, leptos_options).await.map(Self::from)
+    }
+}
+
+impl From<Services> for AppState {
+    fn from(services: Services) -> Self {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
     }
 }
 

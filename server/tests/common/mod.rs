@@ -2,8 +2,8 @@
 //! client. Every test gets its own, so tests are independent.
 #![allow(dead_code)]
 
-use app::backend::AppState;
 use app::backend::config::Config;
+use app::backend::{AppState, Services};
 use leptos::config::LeptosOptions;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -39,14 +39,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Spawns the app after letting the test adjust its state (e.g. swap a repository for a faulty one).
-pub async fn spawn_app_with(adjust: impl FnOnce(&mut AppState)) -> TestApp {
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Services)) -> TestApp {
     spawn_app_configured(&[], adjust).await
 }
 
 /// Spawns the app with extra environment variables (on top of a test key and data dir).
 pub async fn spawn_app_configured(
     env: &[(&'static str, &str)],
-    adjust: impl FnOnce(&mut AppState),
+    adjust: impl FnOnce(&mut Services),
 ) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut vars: HashMap<&str, String> = HashMap::from([
@@ -62,8 +62,9 @@ pub async fn spawn_app_configured(
         .output_name("assess")
         .site_root("target/site")
         .build();
-    let mut state = AppState::open(config, options).await.expect("open store");
-    adjust(&mut state);
+    let mut services = Services::open(config, options).await.expect("open store");
+    adjust(&mut services);
+    let state = AppState::from(services);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

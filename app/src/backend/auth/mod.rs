@@ -124,11 +124,11 @@ pub async fn login(
             role = user.role
         )));
     }
-    let access_token = token::issue(&state.config, &user.id, user.role)?;
+    let access_token = state.tokens.issue(&user.id, user.role)?;
     tracing::info!(user_id = %user.id, role = %role, "logged in");
     Ok(LoggedIn {
         access_token,
-        expires_in: token::lifetime_secs(&state.config),
+        expires_in: state.tokens.lifetime_secs(),
         user: view(&user),
     })
 }
@@ -153,7 +153,7 @@ pub struct Claimant {
 
 /// The claimant behind a token (see [`Claimant`]).
 pub fn claimant(state: &AppState, access_token: &str) -> Result<Claimant, AppError> {
-    let claims = token::verify(&state.config, access_token)?;
+    let claims = state.tokens.verify(access_token)?;
     let id = Id::parse(&claims.sub).map_err(|_| AppError::Unauthorized)?;
     Ok(Claimant {
         id,
