@@ -7,7 +7,7 @@
 //! attempts to override the assistant's instructions, the same requests in other languages — and
 //! compared with the question's own text to catch a pasted question.
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 use unicode_normalization::UnicodeNormalization;
@@ -154,6 +154,11 @@ fn regex(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|err| panic!("gatekeeper pattern {pattern:?}: {err}"))
 }
 
+fn regex_set<P: AsRef<str>>(patterns: &[P]) -> RegexSet {
+    // As in `regex`: constants of this file.
+    RegexSet::new(patterns).unwrap_or_else(|err| panic!("gatekeeper patterns: {err}"))
+}
+
 /// The patterns that find one function of a coding question, compiled once per name: a test's
 /// questions are asked about again and again, and compiling them took longer than checking a
 /// prompt. At most [`FUNCTION_PATTERNS`] names are kept; another is compiled again when needed.
@@ -225,9 +230,11 @@ pub fn warm_up() {
     LazyLock::force(&GUESSES);
 }
 
-/// Solution-seeking phrasings, on normalised text.
-static SOLUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
+/// Solution-seeking phrasings, on normalised text. Each family of phrasings is one set, searched
+/// in one pass: one pattern after another took ten times as long (3.7 µs against 0.33 for a
+/// short prompt).
+static SOLUTION: LazyLock<RegexSet> = LazyLock::new(|| {
+    regex_set(&[
         // "give me the full code", "show the answer", "i need the solution"
         format!(r"\b{GIVE}\s+(?:me\s+|us\s+)?(?:with\s+)?(?:the\s+|your\s+|a\s+|an\s+|its\s+)?{WHOLE}(?:js\s+|javascript\s+)?{THING}\b"),
         // "write the function", "complete this", "solve it for me", "do the question"
@@ -261,15 +268,12 @@ static SOLUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"\b(?:schreib|schreibe|schreiben|gib|geben|zeig|zeige|lose|loese|vervollstandige)\b.*\b(?:code|losung|loesung|antwort|funktion|aufgabe)\b".to_owned(),
         r"\b(?:escreva|escrever|me\s+de|mostre|resolva|complete|faca)\b.*\b(?:codigo|solucao|resposta|funcao|exercicio)\b".to_owned(),
         r"\b(?:scrivi|scrivere|dammi|mostrami|risolvi|completa)\b.*\b(?:codice|soluzione|risposta|funzione|esercizio)\b".to_owned(),
-    ]
-    .iter()
-    .map(|p| regex(p))
-    .collect()
+    ])
 });
 
 /// Attempts to change what the assistant is allowed to do.
-static INJECTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
+static INJECTION: LazyLock<RegexSet> = LazyLock::new(|| {
+    regex_set(&[
         r"\b(?:ignore|disregard|forget|override|bypass|skip|drop)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+|those\s+)*(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|original\s+|system\s+|initial\s+)*(?:instructions|instruction|rules|rule|prompts|prompt|directions|guidelines|restrictions|constraints|policy|policies|programming)\b",
         r"\b(?:you\s+are|youre|you\s+re)\s+(?:now\s+)?(?:dan|free|unrestricted|unfiltered|jailbroken|no\s+longer|not\s+an?\s+assistant|my\s+(?:grandma|grandmother|teacher|tutor))\b",
         r"\bfrom\s+now\s+on\s+(?:you|your|act|answer|respond)\b",
@@ -284,10 +288,7 @@ static INJECTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"\bhypothetically\b.*\b(?:solution|code|answer)\b",
         r"\b(?:recruiter|interviewer|examiner|admin|teacher)\s+(?:said|says|told\s+me)\s+(?:you\s+(?:can|may|should|are allowed)|its\s+(?:ok|okay|fine|allowed)|it\s+is\s+(?:ok|okay|fine|allowed)|to\s+give)\b",
         r"\b(?:recruiter|interviewer|examiner|admin|teacher)\s+(?:allowed|allows|permitted|lets)\s+(?:you|me|it)\b",
-    ]
-    .iter()
-    .map(|p| regex(p))
-    .collect()
+    ])
 });
 
 /// Words too common to tell a pasted question from a question about it.
@@ -354,14 +355,14 @@ const PASTE_SHARE: f64 = 0.5;
 /// `None` when the prompt may go to the assistant; otherwise the rule it breaks and why.
 pub fn check_prompt(prompt: &str, question: Option<&QuestionInfo>) -> Option<Block> {
     let text = normalize(prompt);
-    if INJECTION.iter().any(|r| r.is_match(&text)) {
+    if INJECTION.is_match(&text) {
         return Some(Block::new(
             Rule::Injection,
             "the prompt tries to change the assistant's rules.",
         ));
     }
     let spelled = spelled_out(&text);
-    if SOLUTION.iter().any(|r| r.is_match(&text))
+    if SOLUTION.is_match(&text)
         || spelled
             .iter()
             .any(|w| SPELLED_KEYS.iter().any(|k| w.contains(k)))
