@@ -3,15 +3,15 @@
 
 pub mod api;
 pub mod health;
+mod layers;
 pub mod telemetry;
 
-use app::backend::auth::web::{over_https, same_origin_guard};
 use app::backend::{AppState, security};
 use app::ui::{App, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::Request;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
-use axum::extract::{Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -69,16 +69,14 @@ pub fn router(state: AppState) -> Router {
         .merge(docs)
         .merge(leptos)
         // Cookie-authenticated state changes must come from our own pages (CSRF).
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            same_origin_guard,
-        ))
+        .layer(layers::SameOriginLayer {
+            state: state.clone(),
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors(&state))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security_headers,
-        ))
+        .layer(layers::SecurityHeadersLayer {
+            state: state.clone(),
+        })
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -191,35 +189,6 @@ async fn own_reactive_owner(request: Request, next: Next) -> Response {
 /// back until it had enough bytes, and the stream would stop being one.
 fn streams_stay_uncompressed() -> impl Predicate {
     DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"))
-}
-
-/// Headers every response carries: no MIME sniffing, no framing, a referrer only to our own
-/// origin, a policy that allows nothing where a page has not set its own, and HSTS when the
-/// app is reached over https (`FRONTEND_URL` is https, or a proxy says so).
-async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    use axum::http::{HeaderValue, header};
-    let https = over_https(&state, request.headers());
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(security::DEFAULT_POLICY));
-    if https {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
-    }
-    response
 }
 
 async fn docs_policy(mut response: Response) -> Response {

@@ -7,11 +7,9 @@ use super::super::error::AppError;
 use super::super::store::UserRecord;
 use super::{Claimant, authenticate, claimant, require_role, wrong_role};
 use crate::model::Role;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, header};
 use cookie::{Cookie, SameSite};
 use std::net::{IpAddr, SocketAddr};
 
@@ -237,23 +235,6 @@ pub fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Ap
     } else {
         Err(refused())
     }
-}
-
-/// Middleware applying [`check_same_origin`] to every request with an unsafe method.
-pub async fn same_origin_guard(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    if !safe && let Err(err) = check_same_origin(&state, request.headers()) {
-        tracing::warn!(path = %request.uri().path(), "cross-site request refused");
-        return err.into_response();
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]
