@@ -55,7 +55,28 @@ impl Process {
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0)
     }
+
+    /// CPU time the process has used so far, user and system, in /proc's clock ticks
+    /// (`USER_HZ`, 100 per second on Linux).
+    fn cpu_ticks(&self) -> u64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The fields after the command's name, which is in parentheses and may hold spaces:
+        // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after it.
+        stat.rsplit_once(')')
+            .map(|(_, rest)| {
+                rest.split_whitespace()
+                    .skip(11)
+                    .take(2)
+                    .filter_map(|field| field.parse::<u64>().ok())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
 }
+
+/// Microseconds per tick of [`Process::cpu_ticks`].
+const MICROS_PER_TICK: f64 = 10_000.0;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -115,6 +136,11 @@ struct Stats {
     p50: Duration,
     p99: Duration,
     errors: u64,
+    /// Every call made, the warm-up's included.
+    calls: u64,
+    /// CPU time the server used per call, in µs, over the warm-up and the measured window: what
+    /// a request costs, which the machine's other load changes far less than its throughput.
+    cpu_us: f64,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -160,12 +186,14 @@ where
 {
     let request = Arc::new(request);
     let errors = Arc::new(AtomicU64::new(0));
+    let calls = Arc::new(AtomicU64::new(0));
     let start = Instant::now() + Duration::from_secs(1);
     let end = start + seconds();
     let tasks: Vec<_> = (0..clients)
         .map(|client| {
             let request = request.clone();
             let errors = errors.clone();
+            let calls = calls.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut iteration = 0;
@@ -176,6 +204,7 @@ where
                     }
                     let ok = request(client, iteration).await;
                     iteration += 1;
+                    calls.fetch_add(1, Ordering::Relaxed);
                     if began >= start {
                         latencies.push(began.elapsed());
                         if !ok {
@@ -197,6 +226,8 @@ where
         p50: percentile(&all, 0.5),
         p99: percentile(&all, 0.99),
         errors: errors.load(Ordering::Relaxed),
+        calls: calls.load(Ordering::Relaxed),
+        cpu_us: 0.0,
     }
 }
 
@@ -480,14 +511,19 @@ fn endpoints() -> Vec<(&'static str, Request)> {
     ]
 }
 
-async fn measure(world: &Arc<World>, request: &Request, clients: usize) -> Stats {
+/// `request` by `clients` at once against `server`, whose CPU time is measured meanwhile.
+async fn measure(world: &Arc<World>, server: &Process, request: &Request, clients: usize) -> Stats {
     let world = world.clone();
     let request = request.clone();
-    load(clients, move |c, n| {
+    let cpu_before = server.cpu_ticks();
+    let mut stats = load(clients, move |c, n| {
         let call = request(&world, c, n);
         async move { ok(call.send().await).await }
     })
-    .await
+    .await;
+    let ticks = server.cpu_ticks().saturating_sub(cpu_before);
+    stats.cpu_us = ticks as f64 * MICROS_PER_TICK / stats.calls.max(1) as f64;
+    stats
 }
 
 fn row(name: &str, clients: usize, stats: &Stats, ceiling: Option<&Stats>) -> String {
@@ -495,10 +531,11 @@ fn row(name: &str, clients: usize, stats: &Stats, ceiling: Option<&Stats>) -> St
         .map(|c| format!("{:.0}%", 100.0 * stats.rps / c.rps))
         .unwrap_or_else(|| "—".into());
     format!(
-        "| {name} | {clients} | {:.0} | {share} | {} | {} | {} |",
+        "| {name} | {clients} | {:.0} | {share} | {} | {} | {:.0} | {} |",
         stats.rps,
         ms(stats.p50),
         ms(stats.p99),
+        stats.cpu_us,
         stats.errors
     )
 }
@@ -934,7 +971,7 @@ async fn main() {
         memory.push(("after the API load", server.rss_kib()));
     }
     if wanted("logins") {
-        logins(&world).await;
+        logins(&world, &server).await;
         memory.push(("after the logins", server.rss_kib()));
     }
     if wanted("sockets") {
@@ -959,7 +996,10 @@ async fn api(world: &Arc<World>, server: &Process, data_dir: &Path) {
         seconds().as_secs_f64()
     );
     println!(
-        "| request | clients | req/s | share | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|"
+        "\"server CPU\" is the CPU time the serving process (the ceiling's, or the app's) used per request, warm-up included: the cost of a request, which other load on the machine moves far less than its throughput.\n"
+    );
+    println!(
+        "| request | clients | req/s | share | p50 ms | p99 ms | server CPU µs | errors |\n|---|---|---|---|---|---|---|---|"
     );
     let base = ceiling.base.clone();
     let read: Request = Arc::new(move |w: &World, c, _| {
@@ -968,7 +1008,7 @@ async fn api(world: &Arc<World>, server: &Process, data_dir: &Path) {
     });
     let mut ceilings = Vec::new();
     for clients in LEVELS {
-        let stats = measure(world, &read, clients).await;
+        let stats = measure(world, &ceiling, &read, clients).await;
         println!(
             "{}",
             row(
@@ -982,7 +1022,7 @@ async fn api(world: &Arc<World>, server: &Process, data_dir: &Path) {
     }
     for (name, request) in endpoints().into_iter().filter(|(name, _)| row_wanted(name)) {
         for (level, clients) in LEVELS.into_iter().enumerate() {
-            let stats = measure(world, &request, clients).await;
+            let stats = measure(world, server, &request, clients).await;
             println!("{}", row(name, clients, &stats, Some(&ceilings[level])));
         }
         eprintln!("server RSS after {name}: {} KiB", server.rss_kib());
@@ -991,7 +1031,7 @@ async fn api(world: &Arc<World>, server: &Process, data_dir: &Path) {
 }
 
 /// Logins at rising concurrency against the raw argon2id rate.
-async fn logins(world: &Arc<World>) {
+async fn logins(world: &Arc<World>, server: &Process) {
     let login: Request = Arc::new(|w: &World, c, _| {
         w.client
             .post(format!("{}/api/v1/auth/candidate/login", w.base))
@@ -1002,7 +1042,7 @@ async fn logins(world: &Arc<World>) {
     });
     let mut logins = Vec::new();
     for clients in [2, 8, 50] {
-        logins.push((clients, measure(world, &login, clients).await));
+        logins.push((clients, measure(world, server, &login, clients).await));
     }
     let raw = raw_argon2_rate();
     println!("\n### Login against raw argon2id (goal: ≥ 90%)\n");
