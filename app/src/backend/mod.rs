@@ -35,7 +35,7 @@ pub struct AppState(Arc<Services>);
 
 /// The services of the process, shared by every request through [`AppState`].
 pub struct Services {
-    pub config: Arc<Config>,
+    pub config: Config,
     pub store: Store,
     pub leptos_options: LeptosOptions,
     /// Signs access tokens and checks them, remembering the ones already checked.
@@ -50,7 +50,7 @@ pub struct Services {
     /// Where candidates' code runs (grading and example runs).
     pub sandbox: sandbox::Pool,
     /// Who hears what happens in each session (sockets of the chat and the live view).
-    pub rooms: Arc<dyn live::Rooms>,
+    pub rooms: Box<dyn live::Rooms>,
     /// What never changes in the sessions being taken, kept between their requests.
     pub fixed_sessions: fixed::FixedSessions,
 }
@@ -69,13 +69,13 @@ impl Services {
             assistant: assistant::provider::Provider::from_config(config.llm.as_ref()),
             sandbox: sandbox::Pool::new(config.grading_workers),
             tokens: auth::token::Tokens::new(&config),
-            config: Arc::new(config),
+            config,
             store,
             leptos_options,
             login_throttle: LoginThrottle::default(),
             event_throttle: sessions::event_throttle(),
             run_throttle: sessions::run_throttle(),
-            rooms: Arc::new(live::LocalRooms::default()),
+            rooms: Box::new(live::LocalRooms::default()),
             fixed_sessions: fixed::FixedSessions::default(),
         })
     }
