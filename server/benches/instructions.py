@@ -63,32 +63,13 @@ def free_port():
                 continue
 
 
-class Server:
-    def __init__(self, binary):
-        self.port = free_port()
-        self.out = os.path.join(tempfile.mkdtemp(), "callgrind.out")
-        env = dict(os.environ, DATA_DIR=tempfile.mkdtemp(), APP_ENV="development",
-                   SECRET_KEY="benchmark-secret-key-0123456789abcdef-0123456789",
-                   LEPTOS_SITE_ADDR=f"127.0.0.1:{self.port}", LEPTOS_OUTPUT_NAME="assess",
-                   LEPTOS_SITE_ROOT=os.path.join(ROOT, "target/site"), RUST_LOG="warn")
-        for name in ("MONGO_URI", "LLM_BASE_URL"):
-            env.pop(name, None)
-        self.log = open(self.out + ".log", "w")
-        self.process = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", "--instr-atstart=no",
-             f"--callgrind-out-file={self.out}", binary],
-            env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+class Client:
+    """Calls to the server on `port`, over one kept-alive connection."""
+
+    def __init__(self, port):
+        self.port = port
         self.connection = None
         self.reconnects = 0
-        for _ in range(2400):
-            try:
-                status, _ = self.call("GET", "/healthz")
-                if status == 200:
-                    return
-            except OSError:
-                self.connection = None
-            time.sleep(0.25)
-        sys.exit("the server did not become ready")
 
     def call(self, method, path, body=None, token=None, form=False):
         if self.connection is None:
@@ -124,14 +105,41 @@ class Server:
                                 form=True)
         return json.loads(raw)["access_token"]
 
+
+class Server(Client):
+    """The server under callgrind, on a fresh store, with a client of its own."""
+
+    def __init__(self, binary):
+        super().__init__(free_port())
+        self.out = os.path.join(tempfile.mkdtemp(), "callgrind.out")
+        env = dict(os.environ, DATA_DIR=tempfile.mkdtemp(), APP_ENV="development",
+                   SECRET_KEY="benchmark-secret-key-0123456789abcdef-0123456789",
+                   LEPTOS_SITE_ADDR=f"127.0.0.1:{self.port}", LEPTOS_OUTPUT_NAME="assess",
+                   LEPTOS_SITE_ROOT=os.path.join(ROOT, "target/site"), RUST_LOG="warn")
+        for name in ("MONGO_URI", "LLM_BASE_URL"):
+            env.pop(name, None)
+        self.log = open(self.out + ".log", "w")
+        self.process = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+             f"--callgrind-out-file={self.out}", binary],
+            env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+        for _ in range(2400):
+            try:
+                status, _ = self.call("GET", "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                self.connection = None
+            time.sleep(0.25)
+        sys.exit("the server did not become ready")
+
     def control(self, command):
-        """Gives callgrind a monitor command through vgdb, while a second connection keeps the
-        server busy so that valgrind reads it at its next scheduling point. vgdb's default, for
-        a process idle in its system calls, is to interrupt them with ptrace, after which the
-        server was told to shut down; `--max-invoke-ms=0` turns that off. The few busy calls
-        that land in a counted window are `/healthz`, next to nothing beside the rows."""
-        busy, done = Server.__new__(Server), threading.Event()
-        busy.port, busy.connection, busy.reconnects = self.port, None, 0
+        """Gives callgrind a monitor command through vgdb. vgdb's default, for a process idle in
+        its system calls, is to interrupt them with ptrace; `--max-invoke-ms=0` waits instead
+        until valgrind reads the command at its next scheduling point, which a second connection
+        keeps coming. The few busy calls that land in a counted window are `/healthz`, next to
+        nothing beside the rows."""
+        busy, done = Client(self.port), threading.Event()
 
         def keep_busy():
             while not done.is_set():
@@ -156,7 +164,10 @@ class Server:
             request()
         self.control("instrumentation off")
         self.stop()
-        return total(self.out) / REQUESTS
+        instructions = total(self.out)
+        if instructions is None:
+            sys.exit(f"no totals in callgrind's dump {self.out}")
+        return instructions / REQUESTS
 
     def stop(self):
         if self.process.poll() is None:
