@@ -186,6 +186,8 @@ test('when the test blocks copy and paste, the editors refuse a paste, say why, 
   expect(accepted).toBe(false);
   await expect(page.getByRole('alert')).toContainText('Copy and paste are turned off for this test');
   await expect(editor).toHaveValue(before);
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(page.getByRole('alert')).toHaveCount(0);
 
   // The refused paste is on the record for the recruiter, live.
   await expect

@@ -1111,6 +1111,18 @@ async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed(
     assert!(first.contains("Open the assistant") && first.contains("Open the chat"));
     assert!(first.contains("4 of 4 prompts left"));
 
+    // An answer is text in its editor, never markup, even one that tries to end the editor.
+    let sneaky = "</textarea><em>loud</em>";
+    assert_eq!(
+        w.answer(&w.candidate, &id, "why", json!(sneaky))
+            .await
+            .status(),
+        200
+    );
+    let fourth = w.test_page(&id, "?q=4").await;
+    assert!(fourth.contains("&lt;/textarea&gt;&lt;em&gt;loud&lt;/em&gt;</textarea>"));
+    assert!(!fourth.contains("<em>loud"));
+
     // The saved options are ticked as rendered.
     let third = w.test_page(&id, "?q=3").await;
     let ticked = |i: usize| {
@@ -1138,10 +1150,10 @@ async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed(
 async fn an_open_test_is_an_island_and_a_finished_one_plain_html_with_its_result() {
     let w = world_with(mixed_test()).await;
     let id = w.start().await["session_id"].as_str().unwrap().to_owned();
-    let island = r#"data-component="TestRoom_"#;
+    let island = r#"data-component="RoomScript_"#;
 
     let open = w.test_page(&id, "").await;
-    assert!(open.contains(island), "the room is interactive");
+    assert!(open.contains(island), "the room has its script");
     assert!(!open.contains(r#"data-testid="result""#));
 
     assert_eq!(w.end(&w.candidate, &id).await.status(), 200);

@@ -2,6 +2,10 @@
 //! question (refusals marked with their reason), the reply streaming in as Markdown while it is
 //! generated, and the prompt box, disabled with an explanation once the budget is spent.
 
+// The open panel is built in the browser only (the test room's script mounts it); the server
+// renders its closed place. So the server build uses none of the panel's code.
+#![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+
 use super::markdown::to_html;
 use crate::candidate::{AssistantItem, LiveReply, ask_assistant, assistant_history};
 use crate::markdown::Block;
@@ -28,39 +32,27 @@ pub struct AssistantSetup {
     pub used: u32,
     pub provider: String,
     /// The id of the question on screen (tracked where it is read).
-    pub question_id: Callback<(), String>,
+    pub question_id: RwSignal<String>,
 }
 
 /// The assistant's place on the test page: closed, with the prompts left, until the candidate
-/// opens it; its code is only fetched then.
+/// opens it; its code is only fetched then (by the room's script, with [`mount_assistant`]).
 #[component]
-pub fn Assistant(setup: AssistantSetup) -> impl IntoView {
-    let left = setup.budget.saturating_sub(setup.used);
-    let budget = setup.budget;
-    let remember = format!("assess.assistant.{}", setup.session_id);
-    let setup = StoredValue::new(Some(setup));
+pub fn Assistant(budget: u32, used: u32) -> impl IntoView {
+    let left = budget.saturating_sub(used);
     view! {
         <super::OnDemandPanel
             class="assistant"
             title="AI assistant"
             about=format!("{left} of {budget} prompts left. {HINT}")
             open_label="Open the assistant"
-            remember
-            mount=move |slot| {
-                let setup = setup.try_update_value(Option::take).flatten();
-                async move {
-                    if let Some(setup) = setup {
-                        mount_assistant(slot, setup).await;
-                    }
-                }
-            }
         />
     }
 }
 
 /// Builds the assistant panel into `slot` (a separate download: see [`Assistant`]).
 #[leptos::prelude::lazy]
-fn mount_assistant(slot: leptos::web_sys::HtmlElement, setup: AssistantSetup) {
+pub(super) fn mount_assistant(slot: leptos::web_sys::HtmlElement, setup: AssistantSetup) {
     let AssistantSetup {
         session_id,
         budget,
@@ -81,7 +73,7 @@ fn AssistantPanel(
     used: u32,
     provider: String,
     /// The id of the question on screen (tracked where it is read).
-    question_id: Callback<(), String>,
+    question_id: RwSignal<String>,
 ) -> impl IntoView {
     let used = RwSignal::new(used);
     let left = move || budget.saturating_sub(used.get());
@@ -105,7 +97,7 @@ fn AssistantPanel(
         }
         let input = PromptInput {
             prompt: prompt.clone(),
-            question_id: Some(untrack(|| question_id.run(()))),
+            question_id: Some(question_id.get_untracked()),
         };
         error.set(None);
         draft.set(String::new());
@@ -149,7 +141,7 @@ fn AssistantPanel(
     };
     let offline = provider == OFFLINE;
     let exchanges = move || {
-        let current = question_id.run(());
+        let current = question_id.get();
         items.with(|l| {
             l.iter()
                 .filter(|item| item.line.question_id.as_deref() == Some(current.as_str()))

@@ -1,6 +1,10 @@
 //! The interviewer chat panel of the test page: the conversation so far, the connection's state
 //! (it reconnects by itself), and a message box usable from the keyboard (Enter sends).
 
+// The open panel is built in the browser only (the test room's script mounts it); the server
+// renders its closed place. So the server build uses none of the panel's code.
+#![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+
 use super::live::{LinkState, use_live};
 use crate::live::{LiveEvent, MAX_CHAT_CHARS};
 use crate::model::Speaker;
@@ -25,26 +29,18 @@ pub fn clock(rfc3339: &str) -> String {
 }
 
 /// The interviewer chat's place on the test page: closed until the candidate opens it (the
-/// interviewer only ever answers the candidate); its code is only fetched then.
+/// interviewer only ever answers the candidate); its code is only fetched then (by the room's
+/// script, with [`mount_chat`]).
 #[component]
-pub fn Chat(session_id: String) -> impl IntoView {
-    let remember = format!("assess.chat.{session_id}");
-    let session_id = StoredValue::new(session_id);
+pub fn Chat() -> impl IntoView {
     view! {
-        <super::OnDemandPanel
-            class="chat"
-            title="Interviewer"
-            about=HINT
-            open_label="Open the chat"
-            remember
-            mount=move |slot| mount_chat(slot, session_id.get_value())
-        />
+        <super::OnDemandPanel class="chat" title="Interviewer" about=HINT open_label="Open the chat" />
     }
 }
 
 /// Builds the chat panel into `slot` (a separate download: see [`Chat`]).
 #[leptos::prelude::lazy]
-fn mount_chat(slot: leptos::web_sys::HtmlElement, session_id: String) {
+pub(super) fn mount_chat(slot: leptos::web_sys::HtmlElement, session_id: String) {
     leptos::mount::mount_to(slot, move || view! { <ChatPanel session_id /> }).forget();
 }
 

@@ -54,7 +54,9 @@ thread_local! {
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 impl LiveLink {
-    /// Sends a chat message; `false` when the socket is not open.
+    /// Sends a chat message; `false` when the socket is not open. (Only the chat panel sends,
+    /// and only the browser builds it.)
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pub fn send(&self, message: String) -> bool {
         let frame = serde_json::to_string(&ChatInput { message }).unwrap_or_default();
         SOCKETS.with_borrow(|sockets| {

@@ -5,6 +5,9 @@
 //! A string rather than a view: the tree is recursive, and a recursive view needs a type-erased
 //! view per node, whose code for every way of hydrating would ship in the test page's bundle.
 
+// Only the assistant's panel, built in the browser, writes replies: the server build uses it in tests.
+#![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+
 use crate::markdown::{Block, Inline};
 
 /// A Markdown document. Its headings start at `<h3>`: replies sit under the panel's `<h2>`.
@@ -117,7 +120,7 @@ fn write_inline(out: &mut String, inline: &Inline) {
 }
 
 /// Text or a quoted attribute value, with every character that could end either escaped.
-fn escape(out: &mut String, text: &str) {
+pub(super) fn escape(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

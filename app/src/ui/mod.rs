@@ -13,6 +13,7 @@ mod layout;
 mod live;
 mod markdown;
 mod results;
+mod room;
 mod watch;
 
 use account::{LoginPage, Session, SignupPage};
@@ -175,14 +176,13 @@ fn server_erased(view: impl IntoView + 'static) -> impl IntoView {
     view
 }
 
-/// A panel of an island whose code is fetched the first time it is opened, keeping it out of the
-/// page's first load: its heading, a line about it, and a button that loads the panel and puts
-/// it in place (`mount` builds it into the element it is given). Once open, the panel's first
-/// field has the focus. A panel left open opens again by itself after a reload of the tab
-/// (`remember` names it in the tab's session storage).
+/// The closed place of a panel of the test room whose code is fetched the first time it is
+/// opened, keeping it out of the page's first load: its heading, a line about it, and a button
+/// that loads the panel and puts it in place. The room's script does that (`room::script`),
+/// finding the parts by `data-slot`, `data-closed` and `data-open`, all named `class`.
 #[component]
-fn OnDemandPanel<M, F>(
-    /// The panel's CSS class (also given to the closed panel).
+fn OnDemandPanel(
+    /// The panel's CSS class (also given to the closed panel), and its name for the script.
     class: &'static str,
     title: &'static str,
     /// What the panel is for, shown while it is closed.
@@ -190,73 +190,18 @@ fn OnDemandPanel<M, F>(
     about: String,
     /// The button's text.
     open_label: &'static str,
-    remember: String,
-    mount: M,
-) -> impl IntoView
-where
-    M: Fn(leptos::web_sys::HtmlElement) -> F + Copy + Send + Sync + 'static,
-    F: std::future::Future<Output = ()> + 'static,
-{
-    #[derive(Clone, Copy, PartialEq)]
-    enum Stage {
-        Closed,
-        Opening,
-        Open,
-    }
-    let stage = RwSignal::new(Stage::Closed);
-    let slot = NodeRef::<leptos::html::Div>::new();
-    let remember = StoredValue::new(remember);
-    let open = move |focus: bool| {
-        let Some(slot) = slot.get_untracked() else {
-            return;
-        };
-        if stage.get_untracked() != Stage::Closed {
-            return;
-        }
-        stage.set(Stage::Opening);
-        leptos::task::spawn_local(async move {
-            let element: leptos::web_sys::HtmlElement = slot.clone().into();
-            mount(element).await;
-            stage.set(Stage::Open);
-            if let Ok(Some(storage)) = window().session_storage() {
-                let _ = storage.set_item(&remember.get_value(), "open");
-            }
-            if focus && let Ok(Some(field)) = slot.query_selector("textarea, input") {
-                use leptos::wasm_bindgen::JsCast;
-                if let Ok(field) = field.dyn_into::<leptos::web_sys::HtmlElement>() {
-                    let _ = field.focus();
-                }
-            }
-        });
-    };
-    // Effects run in the browser only, once the island is interactive.
-    Effect::new(move |_| {
-        let was_open = window()
-            .session_storage()
-            .ok()
-            .flatten()
-            .and_then(|storage| storage.get_item(&remember.get_value()).ok().flatten())
-            .is_some();
-        if was_open {
-            open(false);
-        }
-    });
+) -> impl IntoView {
     let heading_id = format!("{class}-closed-title");
+    let labelled_by = heading_id.clone();
     view! {
-        <div class="panel-slot" node_ref=slot></div>
-        {move || (stage.get() != Stage::Open).then(|| {
-            let opening = move || stage.get() == Stage::Opening;
-            view! {
-                <section class=format!("panel {class} closed") aria-labelledby=heading_id.clone()>
-                    <h2 id=heading_id.clone()>{title}</h2>
-                    <p class="hint">{about.clone()}</p>
-                    <button type="button" class="button secondary" aria-disabled=move || opening().to_string() aria-busy=move || opening().to_string()
-                        on:click=move |_| open(true)>
-                        {move || if opening() { "Opening…" } else { open_label }}
-                    </button>
-                </section>
-            }
-        })}
+        <div class="panel-slot" data-slot=class></div>
+        <section class=format!("panel {class} closed") aria-labelledby=labelled_by data-closed=class>
+            <h2 id=heading_id>{title}</h2>
+            <p class="hint">{about}</p>
+            <button type="button" class="button secondary" aria-disabled="false" aria-busy="false" data-open=class>
+                {open_label}
+            </button>
+        </section>
     }
 }
 
