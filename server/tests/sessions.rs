@@ -1168,3 +1168,23 @@ async fn an_open_test_is_an_island_and_a_finished_one_plain_html_with_its_result
         "and needs no WebAssembly"
     );
 }
+
+#[tokio::test]
+async fn the_builder_shows_a_question_as_text_in_its_editor_even_one_that_tries_to_end_it() {
+    let mut test = mixed_test();
+    test["questions"][3]["prompt"] = json!("</textarea><em>loud</em>");
+    let w = world_with(test).await;
+    let cookie = format!(
+        "{}={}",
+        app::backend::auth::web::SESSION_COOKIE,
+        w.recruiter
+    );
+    let page = w
+        .app
+        .get_with_cookie(&format!("/recruiter/templates/{}", w.template_id), &cookie)
+        .await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("&lt;/textarea&gt;&lt;em&gt;loud&lt;/em&gt;</textarea>"));
+    assert!(!html.contains("<em>loud"));
+}

@@ -503,7 +503,8 @@ fn Field(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 on:blur=move |_| touched.set(true)
-            >{initial}</textarea>
+                inner_html=super::text_area_content(&initial)
+            ></textarea>
         })
     } else {
         Either::Right(view! {

@@ -300,6 +300,15 @@ fn adopt_checked(id: &str, checked: RwSignal<bool>) {
     }
 }
 
+/// `text` as the content of a `<textarea>` (its `inner_html`), escaped: Leptos writes a text
+/// area's children as they are, as it does a script's, so a value holding `</textarea>` would
+/// end the element and the rest would be markup. (In the browser, hydrating leaves it alone.)
+fn text_area_content(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    markdown::escape(&mut out, text);
+    out
+}
+
 /// The document title of a page called `page`.
 fn page_title(page: &str) -> String {
     format!("{page} · Assess")

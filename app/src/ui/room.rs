@@ -152,14 +152,6 @@ fn call_text(function_name: &str, input: &[Value], expected: &Value) -> String {
     format!("{function_name}({args}) → {expected}")
 }
 
-/// `text` as the content of a `<textarea>`, escaped: Leptos writes a text area's children as they
-/// are (as it does a script's), so an answer holding `</textarea>` would end the element.
-fn text_area_content(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    super::markdown::escape(&mut out, text);
-    out
-}
-
 /// `"true"` or `"false"`, for `aria-*` attributes.
 fn flag(on: bool) -> &'static str {
     if on { "true" } else { "false" }
@@ -348,7 +340,7 @@ fn CodeEditor(
                 aria-label=label
                 aria-describedby=help_id.clone()
                 data-testid="code-editor"
-                inner_html=text_area_content(&text)
+                inner_html=super::text_area_content(&text)
             ></textarea>
         </div>
         <p class="muted" id=help_id>"Tab indents; press Escape, then Tab, to leave the editor."</p>
@@ -378,7 +370,7 @@ fn TheoryEditor(id: String, text: String) -> impl IntoView {
         <label class="field">
             <span>"Your answer"</span>
             <textarea id=format!("answer-{id}") class="theory" rows="10" data-testid="theory-editor"
-                inner_html=text_area_content(&text)></textarea>
+                inner_html=super::text_area_content(&text)></textarea>
         </label>
     }
 }
