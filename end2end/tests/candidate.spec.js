@@ -305,3 +305,27 @@ test('answers show before the page is interactive, and what is typed then is kep
   await expect(checkbox('PUT')).toBeChecked();
   await expect(checkbox('GET')).toBeChecked();
 });
+
+test('when the time is up the countdown turns urgent, then ends the test by itself and shows the scores', async ({ page, request }) => {
+  const { title } = await publishMixedTest(request);
+  await newCandidate(page);
+  // The page's clock, moved forward by the test: the server's deadline is twenty real minutes
+  // away, so the test ends because the page ends it, as the candidate's own clock runs out.
+  await page.clock.install();
+  await page.getByRole('button', { name: `Start ${title}` }).click();
+  await expect(page).toHaveURL(/\/candidate\/session\/[0-9a-f]{24}/);
+  await hydrated(page);
+  await page.getByTestId('code-editor').fill('function double(n) {\n  return n * 2;\n}\n');
+  await allSaved(page);
+
+  const timer = page.getByTestId('time-left');
+  await expect(timer).not.toHaveClass(/urgent/);
+  await page.clock.fastForward('19:30');
+  await expect(timer).toHaveClass(/urgent/);
+  await expect(timer).toContainText(/00:[0-5]\d/);
+
+  await page.clock.fastForward('01:00');
+  const result = page.getByTestId('result');
+  await expect(result).toBeVisible();
+  expect(Number(await result.getByTestId('accuracy').innerText())).toBeGreaterThan(0);
+});
