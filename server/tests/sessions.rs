@@ -116,19 +116,18 @@ impl World {
             .await
     }
 
-    /// The candidate's test page for `session` as the web UI gets it (signed in by the session
-    /// cookie); `query` is appended to its address.
+    /// The candidate's test page for `session` as the web UI gets it; `query` is appended to
+    /// its address.
     async fn test_page(&self, session: &str, query: &str) -> String {
-        let cookie = format!(
-            "{}={}",
-            app::backend::auth::web::SESSION_COOKIE,
-            self.candidate
-        );
-        let response = self
-            .app
-            .get_with_cookie(&format!("/candidate/session/{session}{query}"), &cookie)
-            .await;
-        assert_eq!(response.status(), 200);
+        let path = format!("/candidate/session/{session}{query}");
+        self.page(&self.candidate, &path).await
+    }
+
+    /// Page `path` as the web UI gets it, signed in by the session cookie holding `token`.
+    async fn page(&self, token: &str, path: &str) -> String {
+        let cookie = format!("{}={token}", app::backend::auth::web::SESSION_COOKIE);
+        let response = self.app.get_with_cookie(path, &cookie).await;
+        assert_eq!(response.status(), 200, "{path}");
         response.text().await.unwrap()
     }
 }
@@ -1174,17 +1173,12 @@ async fn the_builder_shows_a_question_as_text_in_its_editor_even_one_that_tries_
     let mut test = mixed_test();
     test["questions"][3]["prompt"] = json!("</textarea><em>loud</em>");
     let w = world_with(test).await;
-    let cookie = format!(
-        "{}={}",
-        app::backend::auth::web::SESSION_COOKIE,
-        w.recruiter
-    );
-    let page = w
-        .app
-        .get_with_cookie(&format!("/recruiter/templates/{}", w.template_id), &cookie)
+    let html = w
+        .page(
+            &w.recruiter,
+            &format!("/recruiter/templates/{}", w.template_id),
+        )
         .await;
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
     assert!(html.contains("&lt;/textarea&gt;&lt;em&gt;loud&lt;/em&gt;</textarea>"));
     assert!(!html.contains("<em>loud"));
 }

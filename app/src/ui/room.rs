@@ -179,10 +179,10 @@ pub fn TestRoom(session: SessionView, opened: Option<usize>) -> impl IntoView {
         .collect();
     let saved = answers.iter().map(|a| a.as_ref().map(|_| &Save::Saved));
     let save_state = saving_state(saved);
-    let answered = answers.iter().filter(|a| is_answered(a.as_ref())).count();
+    let marks: Vec<bool> = answers.iter().map(|a| is_answered(a.as_ref())).collect();
+    let answered = marks.iter().filter(|&&m| m).count();
     let left = session.time_left_seconds;
     let session_id = session.session_id.to_string();
-    let marks: Vec<bool> = answers.iter().map(|a| is_answered(a.as_ref())).collect();
     view! {
         <RoomScript />
         <section
@@ -198,10 +198,10 @@ pub fn TestRoom(session: SessionView, opened: Option<usize>) -> impl IntoView {
         >
             <header class="test-bar">
                 <h1 id="test-title">{session.title}</h1>
-                <p class="timer" class:urgent=left < 60 role="timer" aria-live="off" data-testid="time-left">
+                <p class="timer" class:urgent=left < 60 role="timer" aria-live="off" data-testid="time-left" data-timer>
                     <span class="visually-hidden">"Time left "</span><span data-clock>{clock(left)}</span>
                 </p>
-                <p class="save-state" role="status" data-testid="save-state">{save_state}</p>
+                <p class="save-state" role="status" data-testid="save-state" data-save-state>{save_state}</p>
                 <p class="muted" data-answered>{answered_line(answered, total)}</p>
                 <button type="button" class="button secondary" data-fullscreen>"Full screen"</button>
             </header>

@@ -175,9 +175,12 @@ struct Panel {
     kind: &'static str,
     /// Where the open panel goes.
     slot: HtmlElement,
-    /// The closed panel and its button.
+    /// The closed panel and its button, with the button's text as rendered.
     closed: Element,
     button: Element,
+    label: String,
+    /// Its name in the tab's session storage while it is open (it opens again after a reload).
+    remember: String,
     stage: Stage,
 }
 
@@ -219,9 +222,9 @@ struct Room {
 impl Room {
     fn find(root: &Element) -> Option<Self> {
         let parts = Parts {
-            timer: first(root, "[data-testid=time-left]")?,
+            timer: first(root, "[data-timer]")?,
             clock: first(root, "[data-clock]")?,
-            save_state: first(root, "[data-testid=save-state]")?,
+            save_state: first(root, "[data-save-state]")?,
             answered: first(root, "[data-answered]")?,
             notice: first(root, ".notice")?,
             notice_text: first(root, "[data-notice]")?,
@@ -238,16 +241,20 @@ impl Room {
             .zip(all(root, "[data-go]"))
             .map(|(panel, nav)| Question::find(panel, nav))
             .collect::<Option<Vec<_>>>()?;
+        let session_id = root.get_attribute("data-room")?;
         let panels = ["chat", "assistant"]
             .into_iter()
             .filter_map(|kind| {
+                let button = first(root, &format!("[data-open={kind}]"))?;
                 Some(Panel {
                     kind,
                     slot: first(root, &format!("[data-slot={kind}]"))?
                         .dyn_into()
                         .ok()?,
                     closed: first(root, &format!("[data-closed={kind}]"))?,
-                    button: first(root, &format!("[data-open={kind}]"))?,
+                    label: button.text_content().unwrap_or_default(),
+                    remember: format!("assess.{kind}.{session_id}"),
+                    button,
                     stage: Stage::Closed,
                 })
             })
@@ -257,7 +264,7 @@ impl Room {
             .min(questions.len().saturating_sub(1));
         let on_screen = questions.get(current).map(|q| q.id.clone());
         Some(Self {
-            session_id: root.get_attribute("data-room")?,
+            session_id,
             block_copy_paste: root.has_attribute("data-block-copy-paste"),
             budget: attribute(root, "data-budget").unwrap_or(0),
             used: attribute(root, "data-used").unwrap_or(0),
@@ -337,12 +344,10 @@ impl Room {
             let opening = panel.stage == Stage::Opening;
             set(&panel.button, "aria-disabled", flag(opening));
             set(&panel.button, "aria-busy", flag(opening));
-            let label = match (opening, panel.kind) {
-                (true, _) => "Opening…",
-                (false, "chat") => "Open the chat",
-                (false, _) => "Open the assistant",
-            };
-            text(&panel.button, label);
+            text(
+                &panel.button,
+                if opening { "Opening…" } else { &panel.label },
+            );
         }
     }
 }
@@ -614,14 +619,14 @@ impl Shared {
                 return None;
             }
             panel.stage = Stage::Opening;
-            Some((panel.kind, panel.slot.clone(), session_id, setup))
+            let remember = panel.remember.clone();
+            Some((panel.kind, panel.slot.clone(), remember, session_id, setup))
         });
-        let Some(Some((kind, slot, session_id, setup))) = opening else {
+        let Some(Some((kind, slot, remember, session_id, setup))) = opening else {
             return;
         };
         let room = self.clone();
         spawn_local(async move {
-            let remember = format!("assess.{kind}.{session_id}");
             match kind {
                 "chat" => super::super::chat::mount_chat(slot.clone(), session_id).await,
                 _ => super::super::assistant::mount_assistant(slot.clone(), setup).await,
@@ -649,7 +654,7 @@ impl Shared {
         let Some(kinds) = self.read(|room| {
             room.panels
                 .iter()
-                .map(|p| format!("assess.{}.{}", p.kind, room.session_id))
+                .map(|p| p.remember.clone())
                 .collect::<Vec<_>>()
         }) else {
             return;
@@ -669,7 +674,7 @@ impl Shared {
     fn count_down(&self, left: i64) {
         let loaded_at = js_sys::Date::now();
         let room = self.clone();
-        let _ = set_interval_with_handle(
+        set_interval(
             move || {
                 let remaining = (left - ((js_sys::Date::now() - loaded_at) / 1000.0) as i64).max(0);
                 let ending = room.read(|r| {
@@ -730,18 +735,17 @@ impl Shared {
         on(root, "keydown", false, move |ev| room.on_keydown(&ev));
         let room = self.clone();
         on(root, "scroll", true, move |ev| room.on_scroll(&ev));
-        let room = self.clone();
-        on(root, "paste", false, move |ev| {
-            if let Some((question, _)) = question_area(&ev) {
-                room.clipboard(&ev, IntegrityKind::Paste, question);
-            }
-        });
-        let room = self.clone();
-        on(root, "copy", false, move |ev| {
-            if let Some((question, _)) = question_area(&ev) {
-                room.clipboard(&ev, IntegrityKind::Copy, question);
-            }
-        });
+        for (event, kind) in [
+            ("paste", IntegrityKind::Paste),
+            ("copy", IntegrityKind::Copy),
+        ] {
+            let room = self.clone();
+            on(root, event, false, move |ev| {
+                if let Some((question, _)) = question_area(&ev) {
+                    room.clipboard(&ev, kind, question);
+                }
+            });
+        }
     }
 
     fn on_click(&self, ev: &Event) {
