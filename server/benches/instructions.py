@@ -6,7 +6,8 @@ the sockets) is not counted: callgrind sees user space only.
 
     python3 server/benches/instructions.py [server binary] [requests per row]
 
-Defaults: `target/release/server`, 800 requests (at most 900). It starts the server under
+`INSTRUCTIONS_ROWS=results` counts only the rows whose name holds that text; each row's callgrind
+dump is named after it (for `callgrind_annotate`). Defaults: `target/release/server`, 800 requests (at most 900). It starts the server under
 `valgrind --tool=callgrind` on a fresh SQLite store in development mode (demo accounts, offline
 assistant), sets up a test, sessions and ended attempts, then sends each row's request one after
 another: a warm-up with counting off, then the measured requests with it on.
@@ -191,19 +192,27 @@ def main():
           f"after {WARM_UP} uncounted, one client, a fresh server per row, "
           f"`{os.path.relpath(BINARY, ROOT)}`:\n")
     print("| request | instructions per request |\n|---|---|", flush=True)
-    number, count = 0, 1
-    while number < count:
+    wanted = os.environ.get("INSTRUCTIONS_ROWS", "")
+    number, dumps = 0, []
+    while True:
         server = Server(BINARY)
         try:
             table = rows(server)
-            count = len(table)
+            # The next row asked for; a server of its own counts it.
+            number = next((n for n in range(number, len(table)) if wanted in table[n][0]), None)
+            if number is None:
+                break
             name, request = table[number]
             instructions = server.count(request)
             note = f" ({server.reconnects} reconnected)" if server.reconnects else ""
             print(f"| {name}{note} | {instructions:,.0f} |", flush=True)
+            dumps.append(server.out)
         finally:
             server.stop()
         number += 1
+        if not any(wanted in name for name, _ in table[number:]):
+            break
+    print("\ncallgrind's dumps, in the rows' order:", *dumps, sep="\n  ")
 
 
 def rows(server):
