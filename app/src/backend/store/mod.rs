@@ -50,7 +50,36 @@ pub fn now() -> DateTime<Utc> {
 /// How every timestamp leaves the server: RFC 3339 in UTC with milliseconds
 /// (`2026-11-26T10:15:00.000Z`).
 pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    use chrono::{Datelike, Timelike};
+    // Written digit by digit: chrono's formatter goes through `fmt` machinery, which was a
+    // twentieth of a results page. Years of other widths and leap seconds are left to chrono.
+    let (date, time) = (t.date_naive(), t.time());
+    let millis = time.nanosecond() / 1_000_000;
+    let by_chrono = || t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let Ok(year @ 0..=9999) = u32::try_from(date.year()) else {
+        return by_chrono();
+    };
+    if millis > 999 {
+        return by_chrono();
+    }
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut value: u32| {
+        for digit in out[at..at + width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, date.month());
+    put(8, 2, date.day());
+    put(11, 2, time.hour());
+    put(14, 2, time.minute());
+    put(17, 2, time.second());
+    put(20, 3, millis);
+    match std::str::from_utf8(&out) {
+        Ok(written) => written.to_owned(),
+        Err(_) => by_chrono(),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -574,5 +603,29 @@ impl Store {
 
     pub async fn ping(&self) -> StoreResult<()> {
         self.health.ping().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them() {
+        let chrono = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut ms: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+        let last: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+        // Steps of a prime number of milliseconds reach every digit of every field.
+        while ms <= last {
+            let t = DateTime::from_timestamp_millis(ms).expect("in range");
+            assert_eq!(rfc3339(t), chrono(t));
+            ms += 7_919_993_311;
+        }
+        for ms in [-62_167_219_200_001, 0, last, last + 1, 1_764_846_000_000] {
+            let t = DateTime::from_timestamp_millis(ms).expect("in range");
+            assert_eq!(rfc3339(t), chrono(t), "{ms}");
+        }
+        let t = DateTime::from_timestamp_millis(1_764_846_000_123).expect("in range");
+        assert_eq!(rfc3339(t), "2025-12-04T11:00:00.123Z");
     }
 }
