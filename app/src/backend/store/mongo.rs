@@ -105,7 +105,8 @@ fn indexes() -> Vec<(&'static str, IndexModel)> {
         (
             SESSIONS,
             IndexModel::builder()
-                .keys(doc! { "recruiter_id": 1, "status": 1, "ended_at": -1 })
+                // The listings' tie-break too: a page of results comes off the index in order.
+                .keys(doc! { "recruiter_id": 1, "status": 1, "ended_at": -1, "_id": -1 })
                 .build(),
         ),
         (

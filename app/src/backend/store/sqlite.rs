@@ -9,7 +9,7 @@ use super::{
     StoreError, StoreResult, TemplateRecord, TemplateRepo, UserRecord, UserRepo, new_id, now,
 };
 use crate::model::{Id, Role, Speaker};
-use crate::session::{Grading, IntegrityKind, ResultsSort};
+use crate::session::{Grading, IntegrityKind, ResultsSort, Scores};
 use crate::template::{TemplateContent, TemplateStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -140,6 +140,52 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sessions ADD COLUMN scores TEXT;
     UPDATE sessions SET title = json_extract(content, '$.title'),
                         scores = json_extract(grading, '$.scores');
+"#,
+    // The short columns first and the two documents (the test's content, the grading) last: a
+    // row's columns are read in order, and reading one after a long document walked its overflow
+    // pages. The scores are columns of their own, read and sorted on without parsing JSON. The
+    // recruiter's index holds the id, the listings' tie-break, so a page comes off it in order.
+    r#"
+    CREATE TABLE sessions_new (
+        id               TEXT PRIMARY KEY,
+        candidate_id     TEXT NOT NULL,
+        candidate_email  TEXT NOT NULL,
+        template_id      TEXT NOT NULL,
+        template_version INTEGER NOT NULL,
+        recruiter_id     TEXT NOT NULL,
+        title            TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        prompt_budget    INTEGER NOT NULL CHECK (prompt_budget >= 0),
+        used_prompts     INTEGER NOT NULL DEFAULT 0 CHECK (used_prompts >= 0),
+        blocked_prompts  INTEGER NOT NULL DEFAULT 0 CHECK (blocked_prompts >= 0),
+        started_at       INTEGER NOT NULL,
+        deadline         INTEGER NOT NULL,
+        ended_at         INTEGER,
+        accuracy         REAL,
+        speed_efficiency REAL,
+        prompt_wellness  REAL,
+        total_score      REAL,
+        content          TEXT NOT NULL,
+        grading          TEXT,
+        CHECK ((accuracy IS NULL) = (total_score IS NULL)
+           AND (speed_efficiency IS NULL) = (total_score IS NULL)
+           AND (prompt_wellness IS NULL) = (total_score IS NULL))
+    );
+    INSERT INTO sessions_new
+        SELECT id, candidate_id, candidate_email, template_id, template_version, recruiter_id,
+               title, status, prompt_budget, used_prompts, blocked_prompts, started_at, deadline,
+               ended_at, json_extract(scores, '$.accuracy'),
+               json_extract(scores, '$.speed_efficiency'), json_extract(scores, '$.prompt_wellness'),
+               json_extract(scores, '$.total_score'), content, grading
+        FROM sessions;
+    DROP TABLE sessions;
+    ALTER TABLE sessions_new RENAME TO sessions;
+    CREATE INDEX sessions_by_candidate ON sessions (candidate_id, started_at);
+    CREATE INDEX sessions_by_template ON sessions (template_id, started_at);
+    CREATE INDEX sessions_by_recruiter ON sessions (recruiter_id, status, ended_at, id);
+    CREATE INDEX sessions_by_deadline ON sessions (status, deadline);
+    CREATE UNIQUE INDEX sessions_one_in_progress ON sessions (candidate_id, template_id)
+        WHERE status = 'in_progress';
 "#,
 ];
 
@@ -380,10 +426,15 @@ fn apply_batch(conn: &Connection, batch: &mut [Box<dyn WriteJob>]) -> StoreResul
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    migrate_through(conn, MIGRATIONS)
+}
+
+/// Applies the first `migrations` not yet applied.
+fn migrate_through(conn: &mut Connection, migrations: &[&str]) -> StoreResult<()> {
     let tx = conn.transaction()?;
     let applied: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (version, sql) in (1_i64..)
-        .zip(MIGRATIONS)
+        .zip(migrations)
         .skip(usize::try_from(applied).unwrap_or(0))
     {
         tx.execute_batch(sql)?;
@@ -525,6 +576,19 @@ fn optional_json_column<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// The four score columns from `index` on: none before grading.
+fn scores_at(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Scores>> {
+    let Some(total_score) = row.get::<_, Option<f64>>(index + 3)? else {
+        return Ok(None);
+    };
+    Ok(Some(Scores {
+        accuracy: row.get(index)?,
+        speed_efficiency: row.get(index + 1)?,
+        prompt_wellness: row.get(index + 2)?,
+        total_score,
+    }))
+}
+
 fn to_json(value: &impl serde::Serialize) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
 }
@@ -583,7 +647,7 @@ fn select_sessions(
     Ok(sessions)
 }
 
-const OVERVIEW_COLUMNS: &str = "id, candidate_id, candidate_email, template_id, title, status, prompt_budget, used_prompts, blocked_prompts, started_at, deadline, ended_at, scores";
+const OVERVIEW_COLUMNS: &str = "id, candidate_id, candidate_email, template_id, title, status, prompt_budget, used_prompts, blocked_prompts, started_at, deadline, ended_at, accuracy, speed_efficiency, prompt_wellness, total_score";
 
 /// Overviews of the sessions matching `filter` (a WHERE clause over `params`).
 fn select_overviews(
@@ -608,7 +672,7 @@ fn select_overviews(
                 started_at: time_at(row, 9)?,
                 deadline: time_at(row, 10)?,
                 ended_at: optional_time_at(row, 11)?,
-                scores: optional_json_column(row, 12)?,
+                scores: scores_at(row, 12)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -996,13 +1060,21 @@ impl SessionRepo for SqliteStore {
 
     async fn set_grading(&self, id: &Id, grading: &Grading) -> StoreResult<()> {
         let id = id.clone();
-        let scores = to_json(&grading.scores)?;
+        let scores = grading.scores;
         let grading = to_json(grading)?;
         self.write(move |conn| {
             exec(
                 conn,
-                "UPDATE sessions SET grading = ?2, scores = ?3 WHERE id = ?1 AND status = 'completed'",
-                params![id, grading, scores],
+                "UPDATE sessions SET grading = ?2, accuracy = ?3, speed_efficiency = ?4, \
+                 prompt_wellness = ?5, total_score = ?6 WHERE id = ?1 AND status = 'completed'",
+                params![
+                    id,
+                    grading,
+                    scores.accuracy,
+                    scores.speed_efficiency,
+                    scores.prompt_wellness,
+                    scores.total_score
+                ],
             )?;
             Ok(())
         })
@@ -1035,12 +1107,8 @@ impl SessionRepo for SqliteStore {
             ResultsSort::Newest => "ended_at DESC, id DESC",
             ResultsSort::Oldest => "ended_at ASC, id ASC",
             // NULL (ungraded) sorts lowest, as missing fields do in MongoDB.
-            ResultsSort::ScoreDesc => {
-                "json_extract(scores, '$.total_score') DESC, ended_at DESC, id DESC"
-            }
-            ResultsSort::ScoreAsc => {
-                "json_extract(scores, '$.total_score') ASC, ended_at DESC, id DESC"
-            }
+            ResultsSort::ScoreDesc => "total_score DESC, ended_at DESC, id DESC",
+            ResultsSort::ScoreAsc => "total_score ASC, ended_at DESC, id DESC",
             ResultsSort::Candidate => "candidate_email ASC, ended_at DESC, id DESC",
         };
         let skip = i64::try_from(skip).unwrap_or(i64::MAX);
@@ -1093,9 +1161,9 @@ impl SessionRepo for SqliteStore {
         let template_id = template_id.clone();
         self.run(move |conn| {
             let mut statement = conn.prepare_cached(
-                "SELECT json_extract(scores, '$.total_score') FROM sessions \
+                "SELECT total_score FROM sessions \
                  WHERE recruiter_id = ?1 AND template_id = ?2 AND status = 'completed' \
-                 AND scores IS NOT NULL",
+                 AND total_score IS NOT NULL",
             )?;
             let totals = statement
                 .query_map(params![recruiter_id, template_id], |row| {
@@ -1491,6 +1559,82 @@ mod tests {
         let sql = format!("SELECT {OVERVIEW_COLUMNS} FROM sessions WHERE {page}");
         let statement = conn.prepare_cached(&sql).expect("the cached statement");
         assert_eq!(statement.get_status(StatementStatus::RePrepare), 0);
+    }
+
+    #[test]
+    fn a_page_of_results_comes_off_the_recruiters_index_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+        migrate(&mut conn).expect("migrate");
+        for order in ["ended_at DESC, id DESC", "ended_at ASC, id ASC"] {
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT {OVERVIEW_COLUMNS} FROM sessions WHERE recruiter_id = ?1 \
+                 AND status = 'completed' ORDER BY {order} LIMIT 20"
+            );
+            let plan: Vec<String> = conn
+                .prepare(&sql)
+                .expect("explained")
+                .query_map(["r"], |row| row.get(3))
+                .expect("plan")
+                .collect::<rusqlite::Result<_>>()
+                .expect("plan rows");
+            assert!(
+                plan.iter().any(|step| step.contains("sessions_by_recruiter")),
+                "{order}: {plan:?}"
+            );
+            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{order}: {plan:?}");
+        }
+    }
+
+    #[test]
+    fn sessions_keep_their_scores_and_documents_across_the_column_split() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+        migrate_through(&mut conn, &MIGRATIONS[..5]).expect("the fifth schema");
+        let insert = |id: &str, status: &str, grading: Option<&str>, scores: Option<&str>| {
+            conn.execute(
+                "INSERT INTO sessions (id, candidate_id, candidate_email, template_id, \
+                 template_version, recruiter_id, status, prompt_budget, used_prompts, \
+                 blocked_prompts, started_at, deadline, ended_at, content, grading, title, scores) \
+                 VALUES (?1, 'cccccccccccccccccccccccc', 'c@example.com', 'dddddddddddddddddddddddd', 1, 'eeeeeeeeeeeeeeeeeeeeeeee', ?2, 5, 2, 1, 1000, \
+                 9000, 5000, \
+                 '{\"title\":\"Old\"}', ?3, 'Old', ?4)",
+                params![id, status, grading, scores],
+            )
+            .expect("an old row");
+        };
+        let scores = r#"{"accuracy":50.5,"speed_efficiency":20.0,"prompt_wellness":100.0,"total_score":55.25}"#;
+        let grading = format!(r#"{{"scores":{scores},"questions":[]}}"#);
+        let (graded, ungraded) = ("aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb");
+        insert(graded, "completed", Some(&grading), Some(scores));
+        insert(ungraded, "completed", None, None);
+        migrate(&mut conn).expect("migrated");
+        let page = "recruiter_id = ?1 AND status = 'completed' ORDER BY total_score DESC";
+        let listed = select_overviews(&conn, page, &[&"eeeeeeeeeeeeeeeeeeeeeeee"]).expect("listed");
+        let found: Vec<_> = listed.iter().map(|o| (o.id.as_str(), o.scores)).collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    graded,
+                    Some(Scores {
+                        accuracy: 50.5,
+                        speed_efficiency: 20.0,
+                        prompt_wellness: 100.0,
+                        total_score: 55.25
+                    })
+                ),
+                (ungraded, None)
+            ]
+        );
+        let (content, kept): (String, Option<String>) = conn
+            .query_row(
+                "SELECT content, grading FROM sessions WHERE id = ?1",
+                [graded],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("the documents");
+        assert_eq!((content.as_str(), kept), (r#"{"title":"Old"}"#, Some(grading)));
     }
 
     #[tokio::test]
