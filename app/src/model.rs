@@ -21,7 +21,10 @@ impl Id {
         let raw = raw.trim().as_bytes();
         let mut digits: [u8; ID_LEN] = raw.try_into().map_err(|_| MalformedId)?;
         // Every digit checked, without stopping early: one pass the compiler can vectorise.
-        if !digits.iter().fold(true, |hex, d| hex & d.is_ascii_hexdigit()) {
+        if !digits
+            .iter()
+            .fold(true, |hex, d| hex & d.is_ascii_hexdigit())
+        {
             return Err(MalformedId);
         }
         digits.make_ascii_lowercase();

@@ -187,6 +187,41 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX sessions_one_in_progress ON sessions (candidate_id, template_id)
         WHERE status = 'in_progress';
 "#,
+    // How many ended sessions each of a recruiter's templates has, for the results listing's
+    // total: counting them walked every one of the recruiter's results on every page. Kept by
+    // triggers, in the same statement as the change to a session, so it cannot drift.
+    r#"
+    CREATE TABLE completed_counts (
+        recruiter_id TEXT NOT NULL,
+        template_id  TEXT NOT NULL,
+        n            INTEGER NOT NULL CHECK (n >= 0),
+        PRIMARY KEY (recruiter_id, template_id)
+    ) WITHOUT ROWID;
+    INSERT INTO completed_counts (recruiter_id, template_id, n)
+        SELECT recruiter_id, template_id, COUNT(*) FROM sessions WHERE status = 'completed'
+        GROUP BY recruiter_id, template_id;
+    CREATE TRIGGER completed_counts_insert AFTER INSERT ON sessions
+    WHEN NEW.status = 'completed' BEGIN
+        INSERT INTO completed_counts (recruiter_id, template_id, n)
+            VALUES (NEW.recruiter_id, NEW.template_id, 1)
+            ON CONFLICT (recruiter_id, template_id) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER completed_counts_update
+    AFTER UPDATE OF status, recruiter_id, template_id ON sessions
+    WHEN OLD.status = 'completed' OR NEW.status = 'completed' BEGIN
+        UPDATE completed_counts SET n = n - 1
+            WHERE OLD.status = 'completed'
+              AND recruiter_id = OLD.recruiter_id AND template_id = OLD.template_id;
+        INSERT INTO completed_counts (recruiter_id, template_id, n)
+            SELECT NEW.recruiter_id, NEW.template_id, 1 WHERE NEW.status = 'completed'
+            ON CONFLICT (recruiter_id, template_id) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER completed_counts_delete AFTER DELETE ON sessions
+    WHEN OLD.status = 'completed' BEGIN
+        UPDATE completed_counts SET n = n - 1
+            WHERE recruiter_id = OLD.recruiter_id AND template_id = OLD.template_id;
+    END;
+"#,
 ];
 
 /// Per-connection settings. WAL lets readers proceed beside the single writer; `synchronous =
@@ -1130,11 +1165,19 @@ impl SessionRepo for SqliteStore {
                     params.len()
                 );
             }
+            // The total: kept per template (`completed_counts`) unless a search narrows it.
+            let total = match (&template_id, &candidate) {
+                (_, Some(_)) => format!("(SELECT COUNT(*) FROM sessions WHERE {filter})"),
+                (Some(_), None) => "COALESCE((SELECT n FROM completed_counts \
+                     WHERE recruiter_id = ?1 AND template_id = ?2), 0)"
+                    .to_owned(),
+                (None, None) => "(SELECT COALESCE(SUM(n), 0) FROM completed_counts \
+                     WHERE recruiter_id = ?1)"
+                    .to_owned(),
+            };
             let (total, live): (i64, bool) = query_row(
                 conn,
-                &format!(
-                    "SELECT (SELECT COUNT(*) FROM sessions WHERE {filter}), {ACCOUNT_1_EXISTS}"
-                ),
+                &format!("SELECT {total}, {ACCOUNT_1_EXISTS}"),
                 params.as_slice(),
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
@@ -1579,11 +1622,74 @@ mod tests {
                 .collect::<rusqlite::Result<_>>()
                 .expect("plan rows");
             assert!(
-                plan.iter().any(|step| step.contains("sessions_by_recruiter")),
+                plan.iter()
+                    .any(|step| step.contains("sessions_by_recruiter")),
                 "{order}: {plan:?}"
             );
-            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{order}: {plan:?}");
+            assert!(
+                !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                "{order}: {plan:?}"
+            );
         }
+    }
+
+    #[test]
+    fn the_kept_counts_of_ended_sessions_agree_with_counting_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+        migrate_through(&mut conn, &MIGRATIONS[..6]).expect("the sixth schema");
+        let insert =
+            |conn: &Connection, id: &str, recruiter: &str, template: &str, status: &str| {
+                conn.execute(
+                    "INSERT INTO sessions (id, candidate_id, candidate_email, template_id, \
+                 template_version, recruiter_id, title, status, prompt_budget, started_at, \
+                 deadline, content) VALUES (?1, 'c', 'c@example.com', ?3, 1, ?2, 'T', ?4, 5, 0, \
+                 1, '{}')",
+                    params![id, recruiter, template, status],
+                )
+                .expect("a session");
+            };
+        // Ended before the counts existed: the migration counts them.
+        insert(&conn, "s1", "r1", "t1", "completed");
+        insert(&conn, "s2", "r1", "t1", "completed");
+        insert(&conn, "s3", "r1", "t2", "in_progress");
+        migrate(&mut conn).expect("migrated");
+        let kept = |conn: &Connection| -> Vec<(String, String, i64)> {
+            conn.prepare("SELECT recruiter_id, template_id, n FROM completed_counts WHERE n > 0 ORDER BY 1, 2")
+                .expect("counts")
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .expect("rows")
+                .collect::<rusqlite::Result<_>>()
+                .expect("read")
+        };
+        let counted = |conn: &Connection| -> Vec<(String, String, i64)> {
+            conn.prepare(
+                "SELECT recruiter_id, template_id, COUNT(*) FROM sessions \
+                 WHERE status = 'completed' GROUP BY 1, 2 ORDER BY 1, 2",
+            )
+            .expect("count")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("read")
+        };
+        assert_eq!(kept(&conn), [("r1".into(), "t1".into(), 2)]);
+        let steps = [
+            "UPDATE sessions SET status = 'completed' WHERE id = 's3'",
+            "UPDATE sessions SET used_prompts = 3 WHERE id = 's3'",
+            "UPDATE sessions SET template_id = 't3' WHERE id = 's1'",
+            "UPDATE sessions SET recruiter_id = 'r2' WHERE id = 's2'",
+            "UPDATE sessions SET status = 'in_progress' WHERE id = 's3'",
+            "DELETE FROM sessions WHERE id = 's1'",
+            "DELETE FROM sessions WHERE id = 's3'",
+        ];
+        for step in steps {
+            conn.execute(step, []).expect(step);
+            assert_eq!(kept(&conn), counted(&conn), "after {step}");
+        }
+        insert(&conn, "s4", "r2", "t1", "completed");
+        assert_eq!(kept(&conn), [("r2".into(), "t1".into(), 2)]);
+        assert_eq!(kept(&conn), counted(&conn));
     }
 
     #[test]
@@ -1634,7 +1740,10 @@ mod tests {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .expect("the documents");
-        assert_eq!((content.as_str(), kept), (r#"{"title":"Old"}"#, Some(grading)));
+        assert_eq!(
+            (content.as_str(), kept),
+            (r#"{"title":"Old"}"#, Some(grading))
+        );
     }
 
     #[tokio::test]
