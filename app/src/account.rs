@@ -20,7 +20,7 @@ pub fn safe_next(next: Option<&str>) -> Option<&str> {
 /// Sends a plain (no-JavaScript) form submission on to `path` with a 302. The hydrated app
 /// navigates by itself once it has the result, so it gets no redirect.
 #[cfg(feature = "ssr")]
-fn redirect_plain_form(parts: &axum::http::request::Parts, path: &str) {
+pub(crate) fn redirect_plain_form(parts: &axum::http::request::Parts, path: &str) {
     let wants_html = parts
         .headers
         .get(axum::http::header::ACCEPT)

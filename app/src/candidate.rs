@@ -75,13 +75,22 @@ pub async fn my_sessions() -> Result<Vec<SessionSummary>, ApiError> {
         .map_err(|err| cx.fail(err))
 }
 
-/// Starts the test, or resumes the attempt in progress.
+/// Starts the test, or resumes the attempt in progress. Posted by the page's script, or by the
+/// start button's plain form before the script runs: that post is answered with a redirect to
+/// the test.
 #[server(endpoint = "candidate/start", output = JsonText)]
 pub async fn start_test(template_id: String) -> Result<SessionView, ApiError> {
     let (cx, claimant) = candidate_claimant().await?;
-    crate::backend::sessions::start(&cx.state, &claimant, &template_id)
+    let session = crate::backend::sessions::start(&cx.state, &claimant, &template_id)
         .await
-        .map_err(|err| cx.fail(err))
+        .map_err(|err| cx.fail(err))?;
+    crate::account::redirect_plain_form(&cx.parts, &test_path(&session.session_id));
+    Ok(session)
+}
+
+/// The address of a candidate's test page (the test open, or its result).
+pub fn test_path(session_id: &impl std::fmt::Display) -> String {
+    format!("/candidate/session/{session_id}")
 }
 
 #[server(endpoint = "candidate/session", output = JsonText)]

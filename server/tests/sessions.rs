@@ -1079,6 +1079,68 @@ async fn run_examples_runs_only_the_visible_examples_and_is_rate_limited() {
 }
 
 #[tokio::test]
+async fn a_start_button_clicked_before_the_page_script_runs_still_starts_the_test() {
+    let w = world_with(mixed_test()).await;
+    let home = w.page(&w.candidate, "/candidate").await;
+    assert!(
+        home.contains(r#"<form method="post" action="/api/candidate/start""#),
+        "each start button is a plain form"
+    );
+    assert!(home.contains(&format!(
+        r#"<input type="hidden" name="template_id" value="{}""#,
+        w.template_id
+    )));
+
+    // What the browser sends when that form is submitted: it is sent on to the test.
+    let cookie = format!(
+        "{}={}",
+        app::backend::auth::web::SESSION_COOKIE,
+        w.candidate
+    );
+    let submitted = w
+        .app
+        .client
+        .post(w.app.url("/api/candidate/start"))
+        .header("cookie", &cookie)
+        .header("origin", w.app.url(""))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("template_id={}", w.template_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 302);
+    let location = submitted.headers()["location"].to_str().unwrap().to_owned();
+    let resumed = w.start().await;
+    assert_eq!(
+        location,
+        format!(
+            "/candidate/session/{}",
+            resumed["session_id"].as_str().unwrap()
+        ),
+        "the attempt it started, which the API resumes"
+    );
+    let room = w.page(&w.candidate, &location).await;
+    assert!(room.contains("data-room="), "the test room");
+
+    // The page's script posts the same form and gets the session, not a redirect.
+    let scripted = w
+        .app
+        .client
+        .post(w.app.url("/api/candidate/start"))
+        .header("cookie", &cookie)
+        .header("origin", w.app.url(""))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("template_id={}", w.template_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scripted.status(), 200);
+    let session: Value = scripted.json().await.unwrap();
+    assert_eq!(session["session_id"], resumed["session_id"]);
+}
+
+#[tokio::test]
 async fn the_test_page_is_rendered_with_the_saved_answers_and_the_panels_closed() {
     let w = world_with(mixed_test()).await;
     let id = w.start().await["session_id"].as_str().unwrap().to_owned();

@@ -3,10 +3,13 @@
 use super::account::{RequireRole, use_session};
 use super::room::TestRoom;
 use super::{list_view, load_failed, score_text, short_time};
-use crate::candidate::{available_tests, my_sessions, session_state, start_test};
+use crate::candidate::{
+    StartTest, available_tests, my_sessions, session_state, start_test, test_path,
+};
 use crate::model::Role;
 use crate::session::{Scores, SessionStatus};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -59,18 +62,28 @@ fn AvailableTests() -> impl IntoView {
                                         <p class="muted">
                                             {format!("{} questions · {} min · {} AI prompts", t.questions, t.time_limit_minutes, t.prompt_budget)}
                                         </p>
-                                        <button
-                                            class="button"
-                                            aria-label=label
-                                            aria-disabled=move || super::acting(start).to_string()
-                                            on:click=move |_| {
+                                        // A plain form until the island wakes up: a click
+                                        // before then still starts the test.
+                                        <form
+                                            method="post"
+                                            action=StartTest::url()
+                                            on:submit=move |ev| {
+                                                ev.prevent_default();
                                                 if !untrack(|| super::acting(start)) {
                                                     start.dispatch(id.clone());
                                                 }
                                             }
                                         >
-                                            "Start or resume"
-                                        </button>
+                                            <input type="hidden" name="template_id" value=t.id.to_string() />
+                                            <button
+                                                type="submit"
+                                                class="button"
+                                                aria-label=label
+                                                aria-disabled=move || super::acting(start).to_string()
+                                            >
+                                                "Start or resume"
+                                            </button>
+                                        </form>
                                     </li>
                                 }
                             }).collect_view()}
@@ -120,11 +133,6 @@ fn MyAttempts() -> impl IntoView {
             </Suspense>
         </section>
     }
-}
-
-/// The address of a candidate's test page (the test open, or its result).
-fn test_path(session_id: &impl std::fmt::Display) -> String {
-    format!("/candidate/session/{session_id}")
 }
 
 #[component]
