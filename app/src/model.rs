@@ -37,13 +37,6 @@ impl Id {
     }
 }
 
-impl TryFrom<String> for Id {
-    type Error = MalformedId;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
 impl From<Id> for String {
     fn from(id: Id) -> Self {
         id.as_str().to_owned()

@@ -1097,16 +1097,21 @@ async fn a_start_button_clicked_before_the_page_script_runs_still_starts_the_tes
         app::backend::auth::web::SESSION_COOKIE,
         w.candidate
     );
-    let submitted = w
-        .app
-        .client
-        .post(w.app.url("/api/candidate/start"))
-        .header("cookie", &cookie)
-        .header("origin", w.app.url(""))
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("template_id={}", w.template_id))
-        .send()
+    let post_form = |accept: Option<&str>| {
+        let mut request = w
+            .app
+            .client
+            .post(w.app.url("/api/candidate/start"))
+            .header("cookie", &cookie)
+            .header("origin", w.app.url(""))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("template_id={}", w.template_id));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        request.send()
+    };
+    let submitted = post_form(Some("text/html,application/xhtml+xml"))
         .await
         .unwrap();
     assert_eq!(submitted.status(), 302);
@@ -1124,17 +1129,7 @@ async fn a_start_button_clicked_before_the_page_script_runs_still_starts_the_tes
     assert!(room.contains("data-room="), "the test room");
 
     // The page's script posts the same form and gets the session, not a redirect.
-    let scripted = w
-        .app
-        .client
-        .post(w.app.url("/api/candidate/start"))
-        .header("cookie", &cookie)
-        .header("origin", w.app.url(""))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("template_id={}", w.template_id))
-        .send()
-        .await
-        .unwrap();
+    let scripted = post_form(None).await.unwrap();
     assert_eq!(scripted.status(), 200);
     let session: Value = scripted.json().await.unwrap();
     assert_eq!(session["session_id"], resumed["session_id"]);

@@ -56,12 +56,10 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     let (date, time) = (t.date_naive(), t.time());
     let millis = time.nanosecond() / 1_000_000;
     let by_chrono = || t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let Ok(year @ 0..=9999) = u32::try_from(date.year()) else {
-        return by_chrono();
+    let year = match u32::try_from(date.year()) {
+        Ok(year @ 0..=9999) if millis <= 999 => year,
+        _ => return by_chrono(),
     };
-    if millis > 999 {
-        return by_chrono();
-    }
     let mut out = *b"0000-00-00T00:00:00.000Z";
     let mut put = |at: usize, width: usize, mut value: u32| {
         for digit in out[at..at + width].iter_mut().rev() {

@@ -1654,24 +1654,27 @@ mod tests {
         insert(&conn, "s2", "r1", "t1", "completed");
         insert(&conn, "s3", "r1", "t2", "in_progress");
         migrate(&mut conn).expect("migrated");
-        let kept = |conn: &Connection| -> Vec<(String, String, i64)> {
-            conn.prepare("SELECT recruiter_id, template_id, n FROM completed_counts WHERE n > 0 ORDER BY 1, 2")
-                .expect("counts")
+        let counts = |conn: &Connection, sql: &str| -> Vec<(String, String, i64)> {
+            conn.prepare(sql)
+                .expect(sql)
                 .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                 .expect("rows")
                 .collect::<rusqlite::Result<_>>()
                 .expect("read")
         };
-        let counted = |conn: &Connection| -> Vec<(String, String, i64)> {
-            conn.prepare(
+        let kept = |conn: &Connection| {
+            counts(
+                conn,
+                "SELECT recruiter_id, template_id, n FROM completed_counts WHERE n > 0 \
+                 ORDER BY 1, 2",
+            )
+        };
+        let counted = |conn: &Connection| {
+            counts(
+                conn,
                 "SELECT recruiter_id, template_id, COUNT(*) FROM sessions \
                  WHERE status = 'completed' GROUP BY 1, 2 ORDER BY 1, 2",
             )
-            .expect("count")
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .expect("rows")
-            .collect::<rusqlite::Result<_>>()
-            .expect("read")
         };
         assert_eq!(kept(&conn), [("r1".into(), "t1".into(), 2)]);
         let steps = [
