@@ -517,7 +517,11 @@ fn text_column<T>(value: ValueRef<'_>, parse: impl FnOnce(&str) -> Option<T>) ->
 
 impl FromSql for Id {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        text_column(value, |s| Id::parse(s).ok())
+        let digits = value.as_bytes()?;
+        Id::from_digits(digits).map_err(|_| {
+            let shown = String::from_utf8_lossy(digits);
+            FromSqlError::Other(format!("unexpected value `{shown}`").into())
+        })
     }
 }
 
@@ -1578,6 +1582,29 @@ impl Health for SqliteStore {
 mod tests {
     use super::*;
     use rusqlite::StatementStatus;
+
+    #[test]
+    fn an_id_column_reads_as_an_id_or_as_an_error() -> rusqlite::Result<()> {
+        let conn = Connection::open_in_memory()?;
+        let read = |value: &str| conn.query_row("SELECT ?1", [value], |row| row.get::<_, Id>(0));
+        assert_eq!(
+            read("65A1B2C3D4E5F60718293A4B")?.as_str(),
+            "65a1b2c3d4e5f60718293a4b"
+        );
+        for bad in [
+            "",
+            "65a1b2c3d4e5f60718293a4",
+            " 65a1b2c3d4e5f60718293a4b",
+            "zz",
+        ] {
+            let err = read(bad).expect_err("not an id");
+            assert!(
+                err.to_string().contains("unexpected value"),
+                "{bad:?}: {err}"
+            );
+        }
+        Ok(())
+    }
 
     fn insert_user(conn: &Connection, email: &str) -> StoreResult<()> {
         exec(
