@@ -772,6 +772,7 @@ async fn results_are_private_to_the_template_owner_and_paginated() {
     let second = page("?page=2&per_page=2", w.recruiter.clone()).await;
     assert_eq!(second.status(), 200);
     assert_eq!(second.headers()["x-total-count"], "3");
+    assert_eq!(second.headers()["content-type"], "application/json");
     let second: Value = second.json().await.unwrap();
     assert_eq!(second.as_array().unwrap().len(), 1);
     assert_eq!(

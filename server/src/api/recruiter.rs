@@ -14,7 +14,7 @@ use app::template::{Template, TemplateInput};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,15 +45,28 @@ fn bad_query(rejection: QueryRejection) -> AppError {
     AppError::invalid(message.to_owned())
 }
 
+/// Bytes of JSON a result summary takes, about (a page's body is written into one buffer of
+/// this much per item: `Json` starts at 128 bytes and doubles, copying a page of 20 seven times).
+const SUMMARY_JSON_BYTES: usize = 512;
+
 /// A page of results as JSON, with the number on all pages in `X-Total-Count`.
-fn counted(page: ResultsPage) -> impl IntoResponse {
-    (
-        [(
-            HeaderName::from_static("x-total-count"),
-            page.total.to_string(),
-        )],
-        Json(page.items),
-    )
+fn counted(page: ResultsPage) -> Result<impl IntoResponse, AppError> {
+    let mut body = Vec::with_capacity(page.items.len().saturating_mul(SUMMARY_JSON_BYTES) + 2);
+    serde_json::to_writer(&mut body, &page.items)
+        .map_err(|e| AppError::Internal(format!("writing a results page: {e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                HeaderName::from_static("x-total-count"),
+                HeaderValue::from(page.total),
+            ),
+        ],
+        body,
+    ))
 }
 
 #[utoipa::path(
@@ -88,7 +101,7 @@ async fn results(
     query: Result<Query<ResultsQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, AppError> {
     let Query(query) = recruiter.confirm(&state, query.map_err(bad_query)).await?;
-    Ok(counted(results::list(&state, &recruiter, &query).await?))
+    counted(results::list(&state, &recruiter, &query).await?)
 }
 
 /// `?page=&per_page=`; other parameters of the results listing are ignored.
@@ -114,9 +127,7 @@ async fn leaderboard(
     query: Result<Query<ResultsQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, AppError> {
     let Query(query) = query.map_err(bad_query)?;
-    Ok(counted(
-        results::leaderboard(&state, &user.id, &id, query.page, query.per_page).await?,
-    ))
+    counted(results::leaderboard(&state, &user.id, &id, query.page, query.per_page).await?)
 }
 
 #[utoipa::path(
