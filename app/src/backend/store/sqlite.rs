@@ -512,16 +512,17 @@ fn unique_as(field: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError 
 
 fn text_column<T>(value: ValueRef<'_>, parse: impl FnOnce(&str) -> Option<T>) -> FromSqlResult<T> {
     let raw = value.as_str()?;
-    parse(raw).ok_or_else(|| FromSqlError::Other(format!("unexpected value `{raw}`").into()))
+    parse(raw).ok_or_else(|| unexpected_value(raw))
+}
+
+fn unexpected_value(raw: impl std::fmt::Display) -> FromSqlError {
+    FromSqlError::Other(format!("unexpected value `{raw}`").into())
 }
 
 impl FromSql for Id {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         let digits = value.as_bytes()?;
-        Id::from_digits(digits).map_err(|_| {
-            let shown = String::from_utf8_lossy(digits);
-            FromSqlError::Other(format!("unexpected value `{shown}`").into())
-        })
+        Id::from_digits(digits).map_err(|_| unexpected_value(String::from_utf8_lossy(digits)))
     }
 }
 
