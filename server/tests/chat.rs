@@ -385,6 +385,7 @@ async fn a_recruiter_lists_only_their_own_sessions_in_progress() {
     };
     let mine = listed(r.recruiter.clone()).await;
     assert_eq!(mine.status(), 200);
+    assert_eq!(mine.headers()["content-type"], "application/json");
     let mine: Value = mine.json().await.expect("json");
     assert_eq!(mine.as_array().map(Vec::len), Some(1));
     assert_eq!(mine[0]["session_id"], r.session.as_str());

@@ -15,7 +15,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,28 +45,27 @@ fn bad_query(rejection: QueryRejection) -> AppError {
     AppError::invalid(message.to_owned())
 }
 
-/// Bytes of JSON a result summary takes, about (a page's body is written into one buffer of
+/// Bytes of JSON a result summary takes, about (a list's body is written into one buffer of
 /// this much per item: `Json` starts at 128 bytes and doubles, copying a page of 20 seven times).
 const SUMMARY_JSON_BYTES: usize = 512;
 
+/// Result summaries as a JSON response, written into one buffer sized for them.
+fn summaries_json(items: &[ResultSummary]) -> Result<Response, AppError> {
+    let mut body = Vec::with_capacity(items.len().saturating_mul(SUMMARY_JSON_BYTES) + 2);
+    serde_json::to_writer(&mut body, items)
+        .map_err(|e| AppError::Internal(format!("writing result summaries: {e}")))?;
+    let content_type = HeaderValue::from_static("application/json");
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
 /// A page of results as JSON, with the number on all pages in `X-Total-Count`.
-fn counted(page: ResultsPage) -> Result<impl IntoResponse, AppError> {
-    let mut body = Vec::with_capacity(page.items.len().saturating_mul(SUMMARY_JSON_BYTES) + 2);
-    serde_json::to_writer(&mut body, &page.items)
-        .map_err(|e| AppError::Internal(format!("writing a results page: {e}")))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            (
-                HeaderName::from_static("x-total-count"),
-                HeaderValue::from(page.total),
-            ),
-        ],
-        body,
-    ))
+fn counted(page: ResultsPage) -> Result<Response, AppError> {
+    let mut response = summaries_json(&page.items)?;
+    response.headers_mut().insert(
+        HeaderName::from_static("x-total-count"),
+        HeaderValue::from(page.total),
+    );
+    Ok(response)
 }
 
 #[utoipa::path(
@@ -81,8 +80,8 @@ fn counted(page: ResultsPage) -> Result<impl IntoResponse, AppError> {
 async fn in_progress(
     State(state): State<AppState>,
     RecruiterUser(user): RecruiterUser,
-) -> Result<Json<Vec<ResultSummary>>, AppError> {
-    Ok(Json(results::in_progress(&state, &user.id).await?))
+) -> Result<impl IntoResponse, AppError> {
+    summaries_json(&results::in_progress(&state, &user.id).await?)
 }
 
 #[utoipa::path(
